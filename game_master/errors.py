@@ -1,0 +1,92 @@
+"""The GameMasterError hierarchy: callers branch on type and attributes, never on text."""
+
+from __future__ import annotations
+
+
+class GameMasterError(Exception):
+    """Base of every error the app answers to a client; carries an HTTP status and a code."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        """Keep the player-facing message and optional retry advice (seconds)."""
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class InvalidInput(GameMasterError):
+    """The request is malformed or a value is out of range."""
+
+    status = 400
+    code = "invalid_input"
+
+
+class Forbidden(GameMasterError):
+    """The caller may not do this (cross-site request, missing debug token)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class GameNotFound(GameMasterError):
+    """No game with that id (or not one this browser owns)."""
+
+    status = 404
+    code = "game_not_found"
+
+
+class TurnNotFound(GameMasterError):
+    """No turn with that id in that game."""
+
+    status = 404
+    code = "turn_not_found"
+
+
+class TurnInProgress(GameMasterError):
+    """Another turn of the same game is running (on any worker)."""
+
+    status = 409
+    code = "turn_in_progress"
+
+
+class PayloadTooLarge(GameMasterError):
+    """The request body is larger than the app accepts."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(GameMasterError):
+    """The request body is not JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class RateLimited(GameMasterError):
+    """Too many requests from one client."""
+
+    status = 429
+    code = "rate_limited"
+
+
+class AgentUnavailable(GameMasterError):
+    """The model service or the Claude CLI cannot serve the turn right now."""
+
+    status = 503
+    code = "agent_unavailable"
+
+
+class TurnTimeout(AgentUnavailable):
+    """The turn ran past its deadline."""
+
+    code = "turn_timeout"
+
+
+class StoreBusy(GameMasterError):
+    """The database stayed locked past the busy timeout."""
+
+    status = 503
+    code = "store_busy"

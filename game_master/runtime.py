@@ -1,0 +1,364 @@
+"""AgentRuntime: the one asyncio loop thread that owns every ClaudeSDKClient, and its pool.
+
+A ``ClaudeSDKClient`` must stay on the loop where it connected, while Flask views are
+plain threads. Views call :meth:`AgentRuntime.start_turn`, which stores the player's
+message, then runs the turn on the loop with a copy of the caller's ``contextvars`` (so
+a tracing span current in the request is the parent of the SDK's spans) and hands back
+a :class:`TurnHandle` whose thread-safe queue yields the turn's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import AgentUnavailable, GameMasterError
+from .events import GameEvent, TurnCompleted, TurnError
+from .master import GameMaster, LiveSession
+from .store import TurnRecord
+
+log = logging.getLogger(__name__)
+
+DEFAULT_IDLE_SECONDS = 300.0
+
+
+def default_pool_size() -> int:
+    """Live CLI processes per worker: about 190 MB each, so a quarter of RAM at most."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8
+    return max(2, min(32, int(total * 0.25 // (190 * 2**20))))
+
+
+@dataclass
+class PoolStats:
+    """Figures for /healthz and /debug/tracing."""
+
+    live: int
+    busy: int
+    max_live: int
+    idle_seconds: float
+    connects: int
+    evictions: int
+    idle_closed: int
+    resumes: int
+    turns: int
+    failed_turns: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return dict(self.__dict__)
+
+
+class TurnHandle:
+    """The caller's side of a running turn: its stored record and a queue of events."""
+
+    def __init__(self, turn: TurnRecord) -> None:
+        """Wrap a stored turn."""
+        self.turn = turn
+        self._queue: queue.Queue[GameEvent] = queue.Queue()
+        self.done = threading.Event()
+
+    def put(self, event: GameEvent) -> None:
+        """Called on the loop thread."""
+        self._queue.put(event)
+        if isinstance(event, TurnCompleted | TurnError):
+            self.done.set()
+
+    def next_event(self, timeout: float | None = None) -> GameEvent | None:
+        """The next event, or None if none arrived within ``timeout`` seconds."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def events(self, timeout: float | None = None) -> Iterator[GameEvent]:
+        """Every event through ``turn.completed`` or ``error``."""
+        while True:
+            event = self.next_event(timeout)
+            if event is None:
+                raise TimeoutError("no turn event within the timeout")
+            yield event
+            if isinstance(event, TurnCompleted | TurnError):
+                return
+
+
+class AgentRuntime:
+    """One event-loop thread per process, a bounded pool of live clients, turn dispatch."""
+
+    def __init__(
+        self,
+        master: GameMaster,
+        *,
+        max_live: int | None = None,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
+        lease_seconds: float | None = None,
+    ) -> None:
+        """Configure; call :meth:`start` (after any fork) before use."""
+        self.master = master
+        self.store = master.store
+        self.max_live = max_live or default_pool_size()
+        self.idle_seconds = idle_seconds
+        self.lease_seconds = lease_seconds or master.config.turn_timeout_s + 30
+        self.owner_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._live: OrderedDict[str, LiveSession] = OrderedDict()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._base_context: contextvars.Context | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._pool_lock: asyncio.Lock | None = None
+        self._stats = {
+            "connects": 0,
+            "evictions": 0,
+            "idle_closed": 0,
+            "resumes": 0,
+            "turns": 0,
+            "failed_turns": 0,
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> AgentRuntime:
+        """Start the loop thread (idempotent)."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            # A clean context for connecting clients, so their reader tasks never inherit
+            # a request's span.
+            self._base_context = contextvars.copy_context()
+            self._pool_lock = asyncio.Lock()
+            reaper = loop.create_task(self._reap_idle())
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                reaper.cancel()
+                loop.run_until_complete(asyncio.sleep(0))
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="agent-runtime", daemon=True)
+        self._thread.start()
+        ready.wait()
+        return self
+
+    @property
+    def running(self) -> bool:
+        """True while the loop thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        """Let running turns finish within ``grace_s``, then close every CLI process."""
+        if self._loop is None or self._thread is None:
+            return
+        loop = self._loop
+        deadline = time.monotonic() + grace_s
+        while self._tasks and time.monotonic() < deadline:
+            time.sleep(0.05)
+        fut = asyncio.run_coroutine_threadsafe(self._close_all(), loop)
+        try:
+            fut.result(timeout=max(1.0, deadline - time.monotonic() + 5))
+        except (concurrent.futures.TimeoutError, Exception):
+            log.warning("closing CLI processes at shutdown did not finish", exc_info=True)
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(timeout=5)
+        self._thread = None
+        self._loop = None
+
+    def call(self, coro: Any, timeout: float | None = None) -> Any:
+        """Run a coroutine on the loop from another thread, with the caller's context."""
+        if self._loop is None:
+            raise RuntimeError("AgentRuntime is not started")
+        ctx = contextvars.copy_context()
+        fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        loop = self._loop
+
+        def settle(task: asyncio.Task[Any]) -> None:
+            if task.cancelled():
+                fut.cancel()
+            elif task.exception() is not None:
+                fut.set_exception(task.exception())  # type: ignore[arg-type]
+            else:
+                fut.set_result(task.result())
+
+        def schedule() -> None:
+            loop.create_task(coro, context=ctx).add_done_callback(settle)
+
+        loop.call_soon_threadsafe(schedule)
+        return fut.result(timeout)
+
+    # ------------------------------------------------------------------ turns
+
+    def start_turn(self, game_id: str, message: str, *, parent: str | None = None) -> TurnHandle:
+        """Store the message, take the game's lease and run the turn on the loop.
+
+        Raises GameNotFound or TurnInProgress synchronously, before anything streams.
+        """
+        if self._loop is None:
+            raise AgentUnavailable("The game master is not running.")
+        turn = self.store.begin_turn(
+            game_id, message, lease_owner=self.owner_id, lease_seconds=self.lease_seconds
+        )
+        handle = TurnHandle(turn)
+        # Copy the caller's contextvars (Braintrust's current span and logger among them)
+        # into the task, explicitly rather than relying on call_soon_threadsafe doing it.
+        ctx = contextvars.copy_context()
+        loop = self._loop
+
+        def schedule() -> None:
+            task = loop.create_task(self._run_turn(handle, parent), context=ctx)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        loop.call_soon_threadsafe(schedule)
+        return handle
+
+    async def _run_turn(self, handle: TurnHandle, parent: str | None) -> None:
+        """Acquire a live session, play the turn, push events; never raises."""
+        turn = handle.turn
+        session: LiveSession | None = None
+        self._stats["turns"] += 1
+        try:
+            session = await self._acquire(turn.game_id)
+            async for event in self.master.play_turn(session, turn, parent=parent):
+                handle.put(event)
+        except GameMasterError as exc:
+            self._stats["failed_turns"] += 1
+            handle.put(
+                TurnError(
+                    code=exc.code, message=exc.message, turn_id=turn.id,
+                    retry_after=exc.retry_after,
+                )
+            )
+            if session is None:  # failed before play_turn could record the failure
+                await asyncio.to_thread(self._fail_stored, turn, exc)
+        except BaseException as exc:
+            self._stats["failed_turns"] += 1
+            log.exception("turn %s crashed", turn.id)
+            err = AgentUnavailable("The game master stumbled. Your action is saved; try again.")
+            self._fail_stored(turn, err)
+            handle.put(TurnError(code=err.code, message=err.message, turn_id=turn.id))
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        finally:
+            if session is not None:
+                await self._release(session)
+
+    def _fail_stored(self, turn: TurnRecord, exc: GameMasterError) -> None:
+        """Mark a turn failed and free its lease (best effort)."""
+        try:
+            self.store.finish_turn(
+                turn.id, status="failed", narration=None, tool_calls=[],
+                error_code=exc.code, error_message=exc.message,
+            )
+        except Exception:
+            log.exception("could not mark turn %s failed", turn.id)
+
+    # ------------------------------------------------------------------ pool
+
+    async def _acquire(self, game_id: str) -> LiveSession:
+        """The game's live session, connecting (and resuming) one if needed."""
+        assert self._pool_lock is not None
+        async with self._pool_lock:
+            session = self._live.get(game_id)
+            if session is not None and not session.broken:
+                self._live.move_to_end(game_id)
+                session.busy = True
+                return session
+            if session is not None:
+                del self._live[game_id]
+                await self.master.disconnect(session)
+            while len(self._live) >= self.max_live:
+                victim = next((s for s in self._live.values() if not s.busy), None)
+                if victim is None:
+                    raise AgentUnavailable(
+                        "Every game-master seat is busy; try again in a moment.", retry_after=5
+                    )
+                del self._live[victim.game_id]
+                self._stats["evictions"] += 1
+                await self.master.disconnect(victim)
+            game = await asyncio.to_thread(self.store.get_game, game_id)
+            assert self._base_context is not None
+            # Connect in the runtime's clean context: the client's reader task lives on
+            # after this turn and must not keep this request's span as its parent.
+            task = asyncio.get_running_loop().create_task(
+                self.master.connect(game), context=self._base_context.copy()
+            )
+            session = await task
+            self._stats["connects"] += 1
+            if session.resumed:
+                self._stats["resumes"] += 1
+            session.busy = True
+            self._live[game_id] = session
+            return session
+
+    async def _release(self, session: LiveSession) -> None:
+        """Return a session to the pool, or close it if it broke during the turn."""
+        session.busy = False
+        session.last_used = time.monotonic()
+        if session.broken:
+            if self._live.get(session.game_id) is session:
+                del self._live[session.game_id]
+            await self.master.disconnect(session)
+
+    async def _reap_idle(self) -> None:
+        """Close sessions idle for longer than ``idle_seconds``."""
+        while True:
+            await asyncio.sleep(max(0.2, min(5.0, self.idle_seconds / 4)))
+            now = time.monotonic()
+            stale = [
+                s for s in list(self._live.values())
+                if not s.busy and now - s.last_used > self.idle_seconds
+            ]
+            for session in stale:
+                if self._live.get(session.game_id) is session and not session.busy:
+                    del self._live[session.game_id]
+                    self._stats["idle_closed"] += 1
+                    await self.master.disconnect(session)
+
+    async def _close_all(self) -> None:
+        """Disconnect every live session."""
+        sessions = list(self._live.values())
+        self._live.clear()
+        await asyncio.gather(*(self.master.disconnect(s) for s in sessions))
+
+    def evict(self, game_id: str) -> bool:
+        """Close a game's live session now (used by tests and operators)."""
+
+        async def run() -> bool:
+            session = self._live.pop(game_id, None)
+            if session is None:
+                return False
+            self._stats["evictions"] += 1
+            await self.master.disconnect(session)
+            return True
+
+        return bool(self.call(run(), timeout=30))
+
+    def stats(self) -> PoolStats:
+        """Current pool figures."""
+        live = list(self._live.values())
+        return PoolStats(
+            live=len(live),
+            busy=sum(1 for s in live if s.busy),
+            max_live=self.max_live,
+            idle_seconds=self.idle_seconds,
+            **self._stats,
+        )

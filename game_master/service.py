@@ -1,0 +1,198 @@
+"""GameService: the long-lived objects of one process and the use cases views call.
+
+Framework-free: the Flask views, the command line and the benchmark all go through it.
+Start-up is lazy and fork-aware, so a gunicorn worker (``--preload`` or not) starts its
+own agent loop, CLI pool and offline narrator after the fork.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from . import rules
+from .errors import InvalidInput
+from .master import GameMaster, MasterConfig
+from .offline import OfflineNarrator
+from .runtime import AgentRuntime, TurnHandle
+from .store import GameRecord, Store
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 2000
+MAX_COMMENT_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class NewGame:
+    """Validated input for a new game."""
+
+    name: str
+    cls: str
+    scenario: str
+
+
+class GameService:
+    """Store, GameMaster, AgentRuntime and (offline) narrator for one process."""
+
+    def __init__(self, settings: dict[str, Any], *, offline: bool) -> None:
+        """Configure only; nothing starts until :meth:`ensure_started`."""
+        self.settings = settings
+        self.offline = offline
+        self.store = Store(settings["DATABASE_URL"])
+        self.store.migrate()
+        self.narrator: OfflineNarrator | None = None
+        self.runtime: AgentRuntime | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def ensure_started(self) -> AgentRuntime:
+        """Start the narrator (offline) and the agent runtime in this process, once."""
+        if self.runtime is not None and self._pid == os.getpid() and self.runtime.running:
+            return self.runtime
+        with self._lock:
+            if self.runtime is not None and self._pid == os.getpid() and self.runtime.running:
+                return self.runtime
+            # After a fork the parent's threads are gone: forget them and start afresh.
+            self.store.close()
+            cli_env: dict[str, str] = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+            if self.offline:
+                self.narrator = OfflineNarrator(
+                    first_token_ms=self.settings["GM_OFFLINE_FIRST_TOKEN_MS"],
+                    tokens_per_s=self.settings["GM_OFFLINE_TOKENS_PER_S"],
+                    seed=self.settings["GM_OFFLINE_SEED"],
+                )
+                cli_env["ANTHROPIC_BASE_URL"] = self.narrator.start()
+                cli_env["ANTHROPIC_API_KEY"] = "offline-narrator"
+            master = GameMaster(
+                self.store,
+                MasterConfig(
+                    data_dir=self.settings["GM_DATA_DIR"],
+                    model=self.settings["GM_MODEL"] or ("offline-narrator" if self.offline else None),
+                    cli_env=cli_env,
+                    turn_timeout_s=self.settings["GM_TURN_TIMEOUT_S"],
+                    cli_path=self.settings["GM_CLI_PATH"],
+                ),
+            )
+            self.runtime = AgentRuntime(
+                master,
+                max_live=self.settings["GM_MAX_LIVE_SESSIONS"],
+                idle_seconds=self.settings["GM_IDLE_SECONDS"],
+            ).start()
+            self._pid = os.getpid()
+            return self.runtime
+
+    def shutdown(self, grace_s: float | None = None) -> None:
+        """Finish running turns within the grace period and stop every CLI process."""
+        grace = self.settings["GM_SHUTDOWN_GRACE_S"] if grace_s is None else grace_s
+        if self.runtime is not None and self._pid == os.getpid():
+            self.runtime.stop(grace)
+        self.runtime = None
+        if self.narrator is not None:
+            self.narrator.stop()
+            self.narrator = None
+        self.store.close()
+
+    # ------------------------------------------------------------------ use cases
+
+    def create_game(self, payload: Any, *, owner: str | None = None) -> GameRecord:
+        """Validate a new-game request and store the game."""
+        new = parse_new_game(payload)
+        try:
+            scenario = rules.load_scenario(new.scenario)
+        except KeyError as exc:
+            raise InvalidInput(f"unknown scenario {new.scenario!r}") from exc
+        try:
+            state = rules.new_game_state(new.name, new.cls, scenario)
+        except rules.RuleError as exc:
+            raise InvalidInput(str(exc)) from exc
+        return self.store.create_game(state, owner=owner)
+
+    def game_view(self, game: GameRecord) -> dict[str, Any]:
+        """A game as the API returns it."""
+        scenario = rules.load_scenario(game.scenario)
+        return {
+            "id": game.id,
+            "scenario": {"id": scenario.id, "title": scenario.title, "intro": scenario.intro,
+                         "goal": scenario.goal},
+            "status": game.status,
+            "offline": self.offline,
+            "created_at": game.created_at,
+            "state": rules.public_state(game.state, scenario),
+            "turns": [t.to_dict() for t in self.store.list_turns(game.id)],
+        }
+
+    def start_turn(self, game_id: str, message: str, *, parent: str | None = None) -> TurnHandle:
+        """Validate the message and start a turn (raises TurnInProgress, GameNotFound)."""
+        text = validate_message(message)
+        return self.ensure_started().start_turn(game_id, text, parent=parent)
+
+    def health(self) -> dict[str, Any]:
+        """Liveness figures: store reachable, CLI present, pool."""
+        from claude_agent_sdk import __file__ as sdk_file
+
+        bundled = os.path.join(os.path.dirname(sdk_file), "_bundled", "claude")
+        cli = self.settings["GM_CLI_PATH"] or bundled
+        cli_ok = os.path.exists(cli) or shutil.which(cli) is not None
+        try:
+            store_ok = self.store.ping()
+        except Exception as exc:
+            log.warning("health check: store unreachable: %s", exc)
+            store_ok = False
+        return {
+            "status": "ok" if store_ok and cli_ok else "degraded",
+            "store": {"ok": store_ok, "dialect": self.store.dialect},
+            "cli": {"ok": cli_ok},
+            "offline": self.offline,
+            "pool": self.runtime.stats().to_dict() if self.runtime is not None else None,
+        }
+
+
+def parse_new_game(payload: Any) -> NewGame:
+    """Validate ``{"character": {"name", "class"}, "scenario"}`` (all optional)."""
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise InvalidInput("body must be a JSON object")
+    character = payload.get("character") or {}
+    if not isinstance(character, dict):
+        raise InvalidInput("'character' must be an object with 'name' and 'class'")
+    name = character.get("name", "Wren")
+    cls = character.get("class", "rogue")
+    scenario = payload.get("scenario") or "drowned_bell"
+    if not isinstance(name, str) or not isinstance(cls, str) or not isinstance(scenario, str):
+        raise InvalidInput("'name', 'class' and 'scenario' must be strings")
+    return NewGame(name=name, cls=cls, scenario=scenario)
+
+
+def validate_message(message: Any) -> str:
+    """A player's message: a string of 1-2,000 characters after trimming."""
+    if not isinstance(message, str):
+        raise InvalidInput("'message' must be a string")
+    text = message.strip()
+    if not text:
+        raise InvalidInput("'message' must not be empty")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidInput(f"'message' must be at most {MAX_MESSAGE_CHARS} characters")
+    return text
+
+
+def validate_feedback(payload: Any) -> tuple[float, str | None]:
+    """``{"score": 0..1, "comment": "..."}``."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("body must be a JSON object")
+    score = payload.get("score")
+    if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
+        raise InvalidInput("'score' must be a number from 0 to 1")
+    comment = payload.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise InvalidInput("'comment' must be a string")
+    if comment is not None and len(comment) > MAX_COMMENT_CHARS:
+        raise InvalidInput(f"'comment' must be at most {MAX_COMMENT_CHARS} characters")
+    return float(score), (comment.strip() or None) if comment else None

@@ -1,0 +1,225 @@
+"""Braintrust tracing for Game Master: set-up, flush, per-request logger restore, status.
+
+This is the only module that reaches into Braintrust internals (pinned: braintrust 0.47).
+Every function here logs problems and returns; none raises into a request or a turn.
+
+Order matters: call :func:`setup_tracing` after ``load_dotenv`` and before anything that
+creates a ``ClaudeSDKClient`` or an SDK MCP tool, so Braintrust's wrapper patches the SDK
+classes first (``app.py`` does this).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+log = logging.getLogger("game_master.tracing")
+
+DEFAULT_PROJECT = "game-master"
+DASHBOARD_URL = "https://www.braintrust.dev/app/{project}/logs"
+FLUSH_DEADLINE_S = 5.0
+
+_lock = threading.Lock()
+_status: dict[str, Any] = {
+    "setup_done": False,
+    "enabled": False,
+    "project": None,
+    "logger": None,
+    "error": None,
+    "last_flush": None,
+    "last_flush_error": None,
+    "restore_errors": 0,
+}
+
+
+def _project() -> str:
+    """The Braintrust project name from BRAINTRUST_PROJECT, or the default."""
+    return os.environ.get("BRAINTRUST_PROJECT", "").strip() or DEFAULT_PROJECT
+
+
+def setup_tracing(*, force: bool = False) -> bool:
+    """Patch the Claude Agent SDK for auto-tracing and keep a logger; idempotent.
+
+    Returns False (and logs "tracing disabled") without BRAINTRUST_API_KEY, when the
+    braintrust package is missing, or when set-up fails. ``force`` re-reads the
+    environment (tests use it).
+    """
+    with _lock:
+        if _status["setup_done"] and not force:
+            return bool(_status["enabled"])
+        _status.update(setup_done=True, enabled=False, logger=None, error=None,
+                       project=_project())
+        api_key = os.environ.get("BRAINTRUST_API_KEY", "").strip()
+        if not api_key:
+            log.info("tracing disabled: BRAINTRUST_API_KEY is not set")
+            _status["error"] = "BRAINTRUST_API_KEY is not set"
+            return False
+        try:
+            import braintrust
+            from braintrust.wrappers.claude_agent_sdk import setup_claude_agent_sdk
+        except ImportError as exc:
+            log.warning("tracing disabled: the braintrust package is not installed (%s)", exc)
+            _status["error"] = f"braintrust is not installed: {exc}"
+            return False
+        try:
+            project = _status["project"]
+            if not setup_claude_agent_sdk(api_key=api_key, project=project):
+                raise RuntimeError("setup_claude_agent_sdk returned False")
+            # Keep our own logger: worker threads and the agent loop get it back through
+            # restore_logger_context() even when Braintrust's contextvar is empty there.
+            logger = braintrust.init_logger(project=project, api_key=api_key, async_flush=True)
+        except Exception as exc:
+            log.warning("tracing disabled: Braintrust set-up failed: %s", exc)
+            _status["error"] = f"set-up failed: {exc}"
+            return False
+        _status.update(enabled=True, logger=logger)
+        atexit.register(flush_tracing)
+        log.info("tracing enabled: Braintrust project %r", project)
+        return True
+
+
+def is_enabled() -> bool:
+    """True when set-up succeeded."""
+    return bool(_status["enabled"])
+
+
+def get_logger() -> Any:
+    """The stored Braintrust logger, or None."""
+    return _status["logger"]
+
+
+def restore_logger_context() -> bool:
+    """Set Braintrust's current-logger contextvar to the stored logger (per request).
+
+    In braintrust 0.47 ``current_logger()`` reads ``_state._cv_logger`` and then
+    ``_state._local_logger``. A request thread starts with an empty contextvar, so spans
+    started there would not find our logger if anything had replaced the fallback. Errors
+    are logged once, then only counted, so a broken upgrade cannot flood the log.
+    """
+    logger = _status["logger"]
+    if logger is None:
+        return False
+    try:
+        from braintrust import logger as bt_logger
+
+        state = bt_logger._state
+        if state._cv_logger.get() is not logger:
+            state._cv_logger.set(logger)
+        if state._local_logger is None:
+            state._local_logger = logger
+        return True
+    except Exception as exc:
+        _status["restore_errors"] += 1
+        if _status["restore_errors"] == 1:
+            log.warning("could not restore the Braintrust logger context: %s", exc)
+        _status["error"] = f"restore_logger_context failed: {exc}"
+        return False
+
+
+def flush_tracing(deadline_s: float = FLUSH_DEADLINE_S) -> bool:
+    """Send queued spans, waiting at most ``deadline_s``; True when the flush finished."""
+    logger = _status["logger"]
+    if logger is None:
+        return False
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            logger.flush()
+        except BaseException as exc:  # a flush error must never reach the caller
+            failure.append(exc)
+        finally:
+            done.set()
+
+    # Run the flush on a helper thread so a slow or dead Braintrust cannot hold the caller
+    # (a request, or gunicorn's worker_exit) past the deadline.
+    threading.Thread(target=run, name="braintrust-flush", daemon=True).start()
+    finished = done.wait(deadline_s)
+    _status["last_flush"] = time.time()
+    if not finished:
+        _status["last_flush_error"] = f"flush did not finish within {deadline_s:.1f}s"
+        log.warning("Braintrust flush did not finish within %.1fs", deadline_s)
+        return False
+    if failure:
+        _status["last_flush_error"] = f"{type(failure[0]).__name__}: {failure[0]}"
+        log.warning("Braintrust flush failed: %s", failure[0])
+        return False
+    _status["last_flush_error"] = None
+    return True
+
+
+def _describe(logger: Any) -> str | None:
+    """A short, secret-free description of a logger."""
+    if logger is None:
+        return None
+    return f"{type(logger).__name__}(project={_status['project']!r})"
+
+
+def _queue_length() -> int | None:
+    """Spans waiting in Braintrust's background logger, when that can be read."""
+    try:
+        from braintrust import logger as bt_logger
+
+        bg = bt_logger._state.global_bg_logger()
+        queue = getattr(bg, "queue", None)
+        return len(queue) if queue is not None else None
+    except Exception:
+        return None
+
+
+def get_tracing_status() -> dict[str, Any]:
+    """Tracing status for /debug/tracing: never the key itself."""
+    status: dict[str, Any] = {
+        "enabled": bool(_status["enabled"]),
+        "api_key_set": bool(os.environ.get("BRAINTRUST_API_KEY", "").strip()),
+        "project": _status["project"] or _project(),
+        "stored_logger": _describe(_status["logger"]),
+        "context_logger": None,
+        "span_type": None,
+        "error": _status["error"],
+        "dashboard_url": DASHBOARD_URL.format(project=_status["project"] or _project()),
+        "last_flush": _status["last_flush"],
+        "last_flush_error": _status["last_flush_error"],
+        "queue_length": None,
+    }
+    try:
+        import braintrust
+        from braintrust import logger as bt_logger
+
+        status["context_logger"] = _describe(bt_logger._state._cv_logger.get())
+        status["span_type"] = type(braintrust.current_span()).__name__
+        if _status["enabled"]:
+            status["queue_length"] = _queue_length()
+    except Exception as exc:  # status must answer even with a broken braintrust
+        status["error"] = status["error"] or f"status unavailable: {exc}"
+    return status
+
+
+def reset_for_tests() -> None:
+    """Forget set-up so a test can call setup_tracing() under a new environment."""
+    with _lock:
+        _status.update(setup_done=False, enabled=False, logger=None, error=None, project=None,
+                       last_flush=None, last_flush_error=None, restore_errors=0)
+
+
+def log_feedback(span_id: str, score: float, comment: str | None) -> bool:
+    """Attach a player's rating to a span as Braintrust feedback; False when not sent."""
+    logger = _status["logger"]
+    if logger is None:
+        return False
+    try:
+        logger.log_feedback(
+            id=span_id,
+            scores={"player_rating": score},
+            comment=comment,
+            source="app",
+        )
+        return True
+    except Exception as exc:
+        log.warning("could not send feedback to Braintrust: %s", exc)
+        return False
