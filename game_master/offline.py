@@ -265,8 +265,13 @@ class MessagesHandler(BaseHTTPRequestHandler):
         self._read_body()
         self._not_found()
 
-    do_DELETE = do_PUT
-    do_PATCH = do_PUT
+    def do_DELETE(self) -> None:
+        """Unsupported method."""
+        self.do_PUT()
+
+    def do_PATCH(self) -> None:
+        """Unsupported method."""
+        self.do_PUT()
 
     # ---- writing replies
 
@@ -540,9 +545,7 @@ def _result_payload(block: dict[str, Any]) -> dict[str, Any]:
     """A tool_result's content decoded as JSON (or wrapped as ``{"text": ...}``)."""
     content = block.get("content")
     if isinstance(content, list):
-        text = "".join(
-            str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text"
-        )
+        text = "".join(str(b.get("text", "")) for b in _blocks(content) if b.get("type") == "text")
     else:
         text = "" if content is None else str(content)
     text = text.strip()
@@ -609,12 +612,11 @@ def read_conversation(request: dict[str, Any]) -> tuple[str, list[Step], int]:
     return text, steps, start
 
 
-def known_exits(request: dict[str, Any]) -> dict[str, str]:
-    """The most recent exits map (direction -> place name) seen in any tool result."""
+def known_exits(request: dict[str, Any], before: int | None = None) -> dict[str, str]:
+    """The latest exits map (direction -> place name) in tool results before message ``before``."""
     exits: dict[str, str] = {}
-    for message in request.get("messages") or []:
-        if not isinstance(message, dict):
-            continue
+    messages = [m for m in request.get("messages") or [] if isinstance(m, dict)]
+    for message in messages[:before]:
         for block in _blocks(message.get("content")):
             if block.get("type") == "tool_result":
                 found = _result_payload(block).get("exits")
@@ -669,6 +671,9 @@ VERBS: list[tuple[str, tuple[str, ...]]] = [
     ("go", ("go", "walk", "move", "head", "enter", "run", "travel", "climb", "descend",
             "ascend", "return", "leave", "follow", "exit", "proceed", "step")),
 ]  # fmt: skip
+
+
+WHOLE_COMMANDS = {"i", "l", "x", "inv", "hp"}  # only when they are the whole command
 
 
 @dataclass
@@ -739,7 +744,7 @@ def _matches(words: list[str]) -> list[tuple[int, int, int, str, tuple[Any, ...]
             if end < 0:
                 continue
             size = len(phrase.split())
-            if size == 1 and len(phrase) <= 2 and len(words) > 1:
+            if phrase in WHOLE_COMMANDS and len(words) > 1:
                 continue  # "i", "l", "x" only count as whole commands
             found.append((end - size, -size, order, kind, ()))
     return sorted(found)
@@ -793,6 +798,11 @@ def _find(steps: list[Step], name: str, index: int = 0) -> Step | None:
     return found[index] if len(found) > index else None
 
 
+def _foe(target: str) -> str:
+    """How the narration names the one being attacked."""
+    return f"the {target}" if target else "your foe"
+
+
 def _plan(intent: Intent, steps: list[Step]) -> list[tuple[str, dict[str, Any]]]:
     """The whole sequence of tool calls for ``intent``, given the results so far."""
     kind, target = intent.kind, intent.target
@@ -811,7 +821,7 @@ def _plan(intent: Intent, steps: list[Step]) -> list[tuple[str, dict[str, Any]]]
     if kind == "talk":
         return [("search_lore", {"query": target or "rumours"})]
     if kind == "attack":
-        foe = target or "your foe"
+        foe = _foe(target)
         plan: list[tuple[str, dict[str, Any]]] = [
             ("ability_check", {"skill": "athletics", "dc": 12, "reason": f"attack {foe}"})
         ]
@@ -975,6 +985,12 @@ def _refusal(rng: random.Random, step: Step) -> str:
             "No path runs {w} from {p}; the exits are {e}.",
         ], w=m.group(1), p=m.group(2), e=m.group(3) or "nowhere")
     m = re.search(r"there is no '?(.+?)'? here; items here: (.*)$", error)
+    if m and m.group(2).strip() in ("", "nothing"):
+        return _pick(rng, [
+            "You search, but there is no {i} here, nor anything else worth taking.",
+            "No {i} is to be found here; the place is bare.",
+            "You look in vain for any {i}. Nothing lies here.",
+        ], i=m.group(1))
     if m:
         return _pick(rng, [
             "You search, but there is no {i} here. You see: {s}.",
@@ -1032,7 +1048,7 @@ def _step_sentences(
     if step.is_error:
         return [_refusal(rng, step)]
     r = step.result
-    foe = intent.target or "your foe"
+    foe = _foe(intent.target)
     if step.name == "look_around":
         return _describe_place(rng, r, arrived=False)
     if step.name == "move":
@@ -1085,15 +1101,15 @@ def _step_sentences(
         results = [x for x in r.get("results") or [] if isinstance(x, dict)]
         if not results:
             return [_pick(rng, [
-                "You ask about {q}, but nobody has anything to say.",
-                "Your words about {q} meet only blank stares.",
-                "No one knows anything of {q}.",
+                "You ask around, but nobody has anything to say about {q}.",
+                "Your questions about {q} meet only blank stares.",
+                "No one here knows anything of {q}.",
             ], q=r.get("query") or step.input.get("query", "that"))]
         top = results[0]
         return [_pick(rng, [
-            "You ask about {q}. You learn of {t}: {x}",
-            "Talk turns to {q}. {t} — {x}",
-            "Of {q}, this much is told: {x}",
+            "You ask what is known, and learn of {t}: {x}",
+            "Talk turns to {t}. {x}",
+            "Of {t}, this much is told: {x}",
         ], q=r.get("query") or step.input.get("query", "that"), t=top.get("title", "it"),
             x=_sentence(str(top.get("text", ""))))]
     if step.name == "ability_check":
@@ -1102,10 +1118,10 @@ def _step_sentences(
         total = r.get("total", "?")
         if "strikes back" in str(step.input.get("reason", "")):
             return [_pick(rng, [
-                "{f} strikes back for {t} damage.",
-                "{f} answers with a blow: {t} damage.",
+                "{F} strikes back for {t} damage.",
+                "{F} answers with a blow: {t} damage.",
                 "Before you can recover, {f} hits you for {t}.",
-            ], f=_sentence(foe)[:-1], t=total)]
+            ], F=foe[:1].upper() + foe[1:], f=foe, t=total)]
         if "damage" in str(step.input.get("reason", "")):
             return [_pick(rng, [
                 "Your blow lands on {f} for {t} damage.",
@@ -1158,8 +1174,8 @@ LEADS = {
     "use_item": ["You try the {t}...", "You ready the {t}...", "You bring out the {t}..."],
     "get_character": ["You check your gear...", "You take stock of yourself...",
                       "You look through your pack..."],
-    "search_lore": ["You ask about {t}...", "You turn the talk to {t}...",
-                    "You inquire about {t}..."],
+    "search_lore": ["You speak up...", "You strike up a conversation...",
+                    "You lean in and ask..."],
     "ability_check": ["You steady yourself...", "You try your luck...", "You make your move..."],
 }  # fmt: skip
 
@@ -1200,11 +1216,11 @@ def _brief(request: dict[str, Any], text: str) -> Reply:
 
 def narrate(request: dict[str, Any], seed: int = 0) -> Reply:
     """Decide the next response of the offline game master from the request alone."""
-    text, steps, _ = read_conversation(request)
+    text, steps, start = read_conversation(request)
     offered = offered_tools(request)
     if not offered or not text:
         return _brief(request, text)
-    intent = parse_intent(text, known_exits(request))
+    intent = parse_intent(text, known_exits(request, max(start, 0)))
     rng = _rng(seed, text, len(steps))
     call = next_call(intent, steps, offered)
     if call is not None:
@@ -1223,7 +1239,7 @@ def narrate(request: dict[str, Any], seed: int = 0) -> Reply:
             "The moment passes. You could look around, move on, or talk to someone.",
         ], t=" ".join(_words(text)[:6]) or "act"))  # fmt: skip
     sentences: list[str] = []
-    attempt = intent.attempt or ("attack " + (intent.target or "your foe")
+    attempt = intent.attempt or ("attack " + _foe(intent.target)
                                  if intent.kind == "attack" else "take a careful look")
     for step in steps:
         sentences.extend(s for s in _step_sentences(rng, step, intent, attempt) if s)

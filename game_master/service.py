@@ -70,6 +70,11 @@ class GameService:
                 )
                 cli_env["ANTHROPIC_BASE_URL"] = self.narrator.start()
                 cli_env["ANTHROPIC_API_KEY"] = "offline-narrator"
+            else:
+                # Settings may come from create_app(config), not only the environment.
+                for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
+                    if self.settings.get(name):
+                        cli_env[name] = self.settings[name]
             master = GameMaster(
                 self.store,
                 MasterConfig(

@@ -1,0 +1,100 @@
+"""Shared fixtures: an app on a temporary data dir with tracing off, clients, stubs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from game_master import create_app
+
+# Settings from the developer's shell or .env must not leak into tests.
+_SCRUB = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "BRAINTRUST_API_KEY",
+    "DATABASE_URL",
+    "GM_DATA_DIR",
+    "GM_MODEL",
+    "GM_DEBUG_TOKEN",
+)
+
+PG_URL = os.environ.get("GM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests start from an environment with no keys and no database URL."""
+    for name in _SCRUB:
+        monkeypatch.delenv(name, raising=False)
+
+
+def base_config(data_dir: Path, **overrides: Any) -> dict[str, Any]:
+    """Fast offline settings: no narrator latency, a private data dir."""
+    config: dict[str, Any] = {
+        "GM_DATA_DIR": str(data_dir),
+        "GM_OFFLINE_FIRST_TOKEN_MS": "0",
+        "GM_OFFLINE_TOKENS_PER_S": "0",
+        "GM_TURN_TIMEOUT_S": "60",
+        "TESTING": True,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps on demand (same data dir unless given); all shut down after the test."""
+    apps: list[Flask] = []
+
+    def make(data_dir: Path | None = None, **overrides: Any) -> Flask:
+        app = create_app(base_config(data_dir or tmp_path / "data", **overrides))
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["game_master"].shutdown(grace_s=5)
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """An offline app with tracing off."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Flask's test client for ``app``."""
+    return app.test_client()
+
+
+def new_game(client: FlaskClient, name: str = "Ada", cls: str = "fighter") -> str:
+    """Create a game through the API and return its id."""
+    resp = client.post("/api/games", json={"character": {"name": name, "class": cls}})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    return str(resp.get_json()["id"])
+
+
+def play(client: FlaskClient, game_id: str, message: str) -> dict[str, Any]:
+    """Play one turn in JSON mode and return the answer (asserting success)."""
+    resp = client.post(f"/api/games/{game_id}/turns", json={"message": message})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return dict(resp.get_json())
+
+
+def pg_available() -> bool:
+    """True when PostgreSQL answers on loopback."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=2):
+            return True
+    except Exception:
+        return False
