@@ -98,3 +98,42 @@ def pg_available() -> bool:
             return True
     except Exception:
         return False
+
+
+class LiveServer:
+    """A real HTTP server for an app on a loopback port, in a thread."""
+
+    def __init__(self, app: Flask) -> None:
+        """Bind to an ephemeral port."""
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        import threading
+
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        """Start serving."""
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def parse_sse(text: str) -> list[tuple[str, Any]]:
+    """(event, data) pairs of an SSE body; comments are skipped."""
+    import json
+
+    events = []
+    for frame in text.split("\n\n"):
+        lines = [ln for ln in frame.split("\n") if ln and not ln.startswith(":")]
+        if not lines:
+            continue
+        name = next(ln[7:] for ln in lines if ln.startswith("event: "))
+        data = "\n".join(ln[6:] for ln in lines if ln.startswith("data: "))
+        events.append((name, json.loads(data)))
+    return events
