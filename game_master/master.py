@@ -262,7 +262,7 @@ class GameMaster:
                 narration=text,
                 tool_calls=tool_calls,
                 usage=usage,
-                span_id=trace.get("span_id") if trace else None,
+                span_id=trace["id"] if trace else None,
                 trace=trace,
             )
             yield TurnCompleted(
@@ -400,9 +400,16 @@ def _usage_metrics(usage: dict[str, Any] | None) -> dict[str, float]:
 
 
 def _trace_info(span: Any) -> dict[str, Any] | None:
-    """Ids that tie a stored turn to its span (None when tracing is off)."""
-    span_id = getattr(span, "id", None)
-    if not span_id:
+    """Ids that tie a stored turn to its span (None when tracing is off).
+
+    ``id`` is the span's row id (what feedback refers to); ``span_id`` and
+    ``root_span_id`` place it in the trace tree.
+    """
+    row_id = getattr(span, "id", None)
+    if not row_id:
         return None
-    info: dict[str, Any] = {"span_id": span_id, "root_span_id": getattr(span, "root_span_id", None)}
-    return info
+    return {
+        "id": row_id,
+        "span_id": getattr(span, "span_id", None),
+        "root_span_id": getattr(span, "root_span_id", None),
+    }

@@ -1,0 +1,316 @@
+"""Browser tests of the game page: Debian's Chromium driven by Playwright over real HTTP.
+
+Run: ``python -m pytest -q tests/test_browser.py``. Set ``GM_UPDATE_SCREENSHOT=1`` to refresh
+``docs/screenshot.png``; ``GM_CHROMIUM`` points at another Chromium binary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from game_master import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("GM_CHROMIUM") or "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+CSP = "default-src 'self'"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"Chromium not found at {CHROMIUM} (install Debian's chromium or set GM_CHROMIUM)",
+        allow_module_level=True,
+    )
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    pw = sync_api.sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+    finally:
+        pw.stop()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start the real app on loopback HTTP; returns its base URL. Stopped after the test."""
+    running: list[tuple[Any, threading.Thread, Any]] = []
+
+    def start(**config: str) -> str:
+        settings = {
+            "GM_DATA_DIR": str(tmp_path / f"data{len(running)}"),
+            "GM_OFFLINE_FIRST_TOKEN_MS": "0",
+            "GM_OFFLINE_TOKENS_PER_S": "0",
+        }
+        settings.update(config)
+        app = create_app(settings)
+
+        @app.after_request
+        def content_security_policy(resp: Any) -> Any:
+            # The production app is meant to send this header; set it here too so that any
+            # inline script/style in the page shows up as a console error in these tests.
+            resp.headers.setdefault("Content-Security-Policy", CSP)
+            return resp
+
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread, app))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread, app in running:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+        app.extensions["game_master"].shutdown()
+
+
+class Problems:
+    """Console errors, page errors and dialogs seen by a page (CSP violations land here)."""
+
+    def __init__(self, page: Any) -> None:
+        self.items: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.items.append(f"pageerror: {exc}"))
+        page.on("dialog", self._dialog)
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error":
+            self.items.append(f"console: {msg.text}")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.items.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Callable[..., tuple[Any, Problems]]]:
+    """Pages in fresh contexts, closed after the test."""
+    contexts: list[Any] = []
+
+    def make(**context_options: Any) -> tuple[Any, Problems]:
+        context_options.setdefault("viewport", {"width": 1280, "height": 800})
+        ctx = browser.new_context(**context_options)
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        return page, Problems(page)
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+# --------------------------------------------------------------------------- helpers
+
+expect = sync_api.expect
+
+
+def start_game(page: Any, base: str, name: str = "Ada", cls: str = "fighter") -> None:
+    """Open the page and start a new game from the start screen."""
+    page.goto(base + "/")
+    page.fill("#character-name", name)
+    page.select_option("#character-class", cls)
+    page.click("#start-button")
+    expect(page.locator("#game-screen")).to_be_visible()
+    expect(page.locator("#story .entry-gm.intro")).to_contain_text("Millbrook")
+
+
+def play(page: Any, message: str) -> None:
+    """Type a message, send it with Enter and wait until the turn is over."""
+    page.fill("#turn-input", message)
+    page.press("#turn-input", "Enter")
+    expect(page.locator("#busy-indicator")).to_be_hidden()
+    expect(page.locator("#send-button")).to_be_enabled()
+
+
+def watch_story(page: Any) -> None:
+    """Count text-node growth and busy-indicator sightings inside the page."""
+    page.evaluate(
+        """() => {
+            window.__gm = {textChanges: 0, busySeen: false, sendDisabledWhileBusy: true};
+            const busy = document.getElementById('busy-indicator');
+            const send = document.getElementById('send-button');
+            const input = document.getElementById('turn-input');
+            new MutationObserver((records) => {
+                for (const r of records) if (r.type === 'characterData') window.__gm.textChanges++;
+            }).observe(document.getElementById('story'),
+                       {subtree: true, characterData: true, childList: true});
+            new MutationObserver(() => {
+                if (!busy.hidden) {
+                    window.__gm.busySeen = true;
+                    if (!send.disabled || !input.disabled) window.__gm.sendDisabledWhileBusy = false;
+                }
+            }).observe(busy, {attributes: true});
+        }"""
+    )
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_play_stream_reload_and_feedback(serve: Any, new_page: Any, tmp_path: Path) -> None:
+    base = serve(GM_OFFLINE_FIRST_TOKEN_MS="50", GM_OFFLINE_TOKENS_PER_S="200")
+    page, problems = new_page()
+    page.goto(base + "/")
+    badge = page.locator("#offline-badge")
+    expect(badge).to_be_visible()
+    assert "ANTHROPIC_API_KEY" in (badge.get_attribute("title") or "")
+    expect(page.locator("#continue-button")).to_be_hidden()
+
+    start_game(page, base)
+    expect(page.locator("#char-name")).to_have_text("Ada")
+    expect(page.locator("#location-name")).to_have_text("Village Square")
+    assert page.evaluate("document.getElementById('hp-fill').style.width") == "100%"
+
+    # Turn 1: the reply streams in while the busy indicator shows.
+    watch_story(page)
+    play(page, "look around")
+    gm = page.locator("#story .entry-gm:not(.intro)")
+    expect(gm).to_have_count(1)
+    expect(gm.first).to_contain_text("Village Square")
+    seen = page.evaluate("window.__gm")
+    assert seen["busySeen"], "the busy indicator never showed"
+    assert seen["sendDisabledWhileBusy"], "send/input stayed enabled during the turn"
+    assert seen["textChanges"] >= 3, f"narration did not stream ({seen['textChanges']} updates)"
+    assert page.evaluate("document.activeElement.id") == "turn-input"
+    expect(page.locator("#story .entry-player").first).to_contain_text("look around")
+    expect(page.locator("#dice-log li")).not_to_have_count(0)
+
+    # Turn 2: the inventory and the action log update.
+    log_before = page.locator("#dice-log li").count()
+    play(page, "take the bread")
+    expect(page.locator("#inventory")).to_contain_text("Loaf of bread")
+    assert page.locator("#dice-log li").count() > log_before
+    expect(page.locator("#dice-log li").first).to_contain_text("Take item")
+    expect(gm).to_have_count(2)
+
+    shot = (
+        ROOT / "docs" / "screenshot.png"
+        if os.environ.get("GM_UPDATE_SCREENSHOT") == "1"
+        else tmp_path / "screenshot.png"
+    )
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+    # Reload: Continue restores both turns.
+    page.reload()
+    expect(page.locator("#continue-button")).to_be_visible()
+    page.click("#continue-button")
+    players = page.locator("#story .entry-player")
+    expect(players).to_have_count(2)
+    expect(players.nth(0)).to_contain_text("look around")
+    expect(players.nth(1)).to_contain_text("take the bread")
+    expect(gm).to_have_count(2)
+    expect(gm.first).to_contain_text("Village Square")
+    expect(page.locator("#inventory")).to_contain_text("Loaf of bread")
+
+    # Feedback on the first reply.
+    up = gm.first.locator("button.feedback-up")
+    with page.expect_response(lambda r: r.url.endswith("/feedback")) as answer:
+        up.click()
+    assert answer.value.status == 204
+    expect(gm.first.locator(".feedback-status")).to_have_text("Feedback recorded")
+    expect(up).to_have_class("btn-icon feedback-up chosen")
+    expect(up).to_be_disabled()
+    expect(gm.first.locator("button.feedback-down")).to_be_disabled()
+    expect(gm.first.locator("button.feedback-down")).not_to_have_class("chosen")
+
+    assert problems.items == []
+
+
+def test_phone_width_has_no_horizontal_scroll(serve: Any, new_page: Any) -> None:
+    base = serve()
+    page, problems = new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                              has_touch=True)
+    page.goto(base + "/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    start_game(page, base)
+    play(page, "look around")
+    expect(page.locator("#story .entry-gm:not(.intro)")).to_contain_text("Village Square")
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"horizontal scroll: {width}"
+    # The side panel stacks under the story.
+    story_box = page.locator(".story-column").bounding_box()
+    panel_box = page.locator(".side-panel").bounding_box()
+    assert panel_box["y"] >= story_box["y"] + story_box["height"] - 1
+    assert panel_box["x"] + panel_box["width"] <= 390
+    assert problems.items == []
+
+
+def test_untrusted_text_is_rendered_as_text(serve: Any, new_page: Any) -> None:
+    base = serve()
+    page, problems = new_page()
+    start_game(page, base)
+    payload = "<img src=x onerror=alert(1)>"
+    play(page, payload)
+    expect(page.locator("#story .entry-player .entry-text").last).to_have_text(payload)
+    expect(page.locator("#story .entry-gm:not(.intro)")).to_have_count(1)
+    assert page.locator("#story img").count() == 0
+    assert page.locator("img").count() == 0
+    assert problems.items == []
+
+
+def test_failed_turn_shows_retry_and_keeps_the_message(serve: Any, new_page: Any) -> None:
+    base = serve()
+    page, problems = new_page()
+    start_game(page, base)
+    failures = {"left": 1}
+
+    def flaky(route: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                body=json.dumps({"error": {"code": "overloaded", "message": "The GM is busy."}}),
+            )
+        else:
+            route.continue_()
+
+    page.route("**/api/games/*/turns", flaky)
+    play(page, "look around")
+    error = page.locator("#story .entry-error")
+    expect(error).to_contain_text("The GM is busy.")
+    expect(page.locator("#turn-input")).to_have_value("look around")
+    # The browser logs the failed request itself; that is expected here.
+    problems.items = [p for p in problems.items if "503" not in p]
+
+    page.fill("#turn-input", "")
+    error.locator("button.retry-button").click()
+    expect(page.locator("#busy-indicator")).to_be_hidden()
+    expect(error).to_have_count(0)
+    expect(page.locator("#story .entry-player")).to_have_count(1)
+    expect(page.locator("#story .entry-gm:not(.intro)")).to_contain_text("Village Square")
+    assert problems.items == []
