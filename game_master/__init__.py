@@ -36,10 +36,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(app.instance_path, overrides=config)
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.config["JSON_SORT_KEYS"] = False
     if settings.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings["SECRET_KEY"]
     logging.getLogger("game_master").setLevel(logging.INFO)
+
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the scenario's order
 
     offline = offline_mode(settings)
     app.extensions["game_master"] = GameService(settings, offline=offline)

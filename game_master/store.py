@@ -90,6 +90,46 @@ MIGRATIONS: list[tuple[int, list[str | dict[str, str]]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        [
+            # Claude transcripts mirrored by session_store.SqlSessionStore, so a game can
+            # resume on any worker or host. subpath '' is the main transcript.
+            {
+                "sqlite": """CREATE TABLE IF NOT EXISTS claude_session_entries (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    project_key TEXT NOT NULL,
+                    session_id TEXT NOT NULL,
+                    subpath TEXT NOT NULL DEFAULT '',
+                    uuid TEXT,
+                    entry TEXT NOT NULL,
+                    created_ms BIGINT NOT NULL
+                )""",
+                "postgresql": """CREATE TABLE IF NOT EXISTS claude_session_entries (
+                    id BIGSERIAL PRIMARY KEY,
+                    project_key TEXT NOT NULL,
+                    session_id TEXT NOT NULL,
+                    subpath TEXT NOT NULL DEFAULT '',
+                    uuid TEXT,
+                    entry TEXT NOT NULL,
+                    created_ms BIGINT NOT NULL
+                )""",
+            },
+            "CREATE INDEX IF NOT EXISTS claude_session_entries_key "
+            "ON claude_session_entries (project_key, session_id, subpath, id)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS claude_session_entries_uuid "
+            "ON claude_session_entries (project_key, session_id, subpath, uuid) "
+            "WHERE uuid IS NOT NULL",
+            """CREATE TABLE IF NOT EXISTS claude_sessions (
+                project_key TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                subpath TEXT NOT NULL DEFAULT '',
+                mtime BIGINT NOT NULL,
+                summary TEXT,
+                PRIMARY KEY (project_key, session_id, subpath)
+            )""",
+        ],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -261,6 +301,10 @@ class Store:
                 log.debug("closing a connection failed", exc_info=True)
         self._local = threading.local()
 
+    def transaction(self, *, write: bool = True) -> Any:
+        """A transaction yielding ``q(sql, *params)`` (``?`` placeholders, both dialects)."""
+        return self._tx(write=write)
+
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[Query]:
         """A transaction; yields ``q(sql, *params)``. SQLite writes take the lock up front."""
@@ -410,6 +454,14 @@ class Store:
                 raise TurnInProgress(
                     "The game master is still answering your last action.", retry_after=2
                 )
+            # A turn still "running" under an expired lease died with its worker.
+            q(
+                "UPDATE turns SET status = 'failed', error_code = 'interrupted', "
+                "error_message = 'The server stopped during this turn; play it again.', "
+                "completed_at = ? WHERE game_id = ? AND status = 'running'",
+                now,
+                game_id,
+            )
             number = q("SELECT turn_count FROM games WHERE id = ?", game_id).fetchone()[0]
             q(
                 "INSERT INTO turns (id, game_id, number, player_message, status, started_at) "

@@ -137,3 +137,105 @@ def parse_sse(text: str) -> list[tuple[str, Any]]:
         data = "\n".join(ln[6:] for ln in lines if ln.startswith("data: "))
         events.append((name, json.loads(data)))
     return events
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """An unused loopback port."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Gunicorn:
+    """``gunicorn -c gunicorn.conf.py app:app`` as a real process on a loopback port."""
+
+    def __init__(self, data_dir: Path, workers: int = 1, **env: str) -> None:
+        """Prepare the command and environment (nothing runs until ``start``)."""
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k not in _SCRUB},
+            "GM_BIND": f"127.0.0.1:{self.port}",
+            "WEB_CONCURRENCY": str(workers),
+            "GM_DATA_DIR": str(data_dir),
+            "GM_OFFLINE_FIRST_TOKEN_MS": "0",
+            "GM_OFFLINE_TOKENS_PER_S": "0",
+            "GM_LOG_LEVEL": "warning",
+            **env,
+        }
+        self.cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"]
+        self.log = data_dir.parent / f"gunicorn-{self.port}.log"
+        self.proc: Any = None
+
+    def start(self, timeout: float = 30) -> Gunicorn:
+        """Start and wait until /healthz answers."""
+        import subprocess
+        import time
+
+        import requests
+
+        data_dir = Path(self.env["GM_DATA_DIR"])
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=REPO, env=self.env, stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited early:\n{self.log.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self, sig: int | None = None, timeout: float = 60) -> int:
+        """Send SIGTERM (or ``sig``) to the master and wait for it to exit."""
+        import signal
+        import subprocess
+
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc is not None else 0
+        self.proc.send_signal(sig or signal.SIGTERM)
+        try:
+            return int(self.proc.wait(timeout))
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+            raise
+
+    def __enter__(self) -> Gunicorn:
+        """Start."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop (SIGTERM)."""
+        self.stop()
+
+
+def cli_processes(marker: str) -> list[int]:
+    """PIDs of running Claude CLI processes whose environment mentions ``marker``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            if b"claude" not in cmdline:
+                continue
+            if marker.encode() in (proc / "environ").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids

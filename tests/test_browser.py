@@ -169,7 +169,9 @@ def watch_story(page: Any) -> None:
             new MutationObserver(() => {
                 if (!busy.hidden) {
                     window.__gm.busySeen = true;
-                    if (!send.disabled || !input.disabled) window.__gm.sendDisabledWhileBusy = false;
+                    if (!send.disabled || !input.disabled) {
+                        window.__gm.sendDisabledWhileBusy = false;
+                    }
                 }
             }).observe(busy, {attributes: true});
         }"""
