@@ -51,8 +51,7 @@ def setup_tracing(*, force: bool = False) -> bool:
     with _lock:
         if _status["setup_done"] and not force:
             return bool(_status["enabled"])
-        _status.update(setup_done=True, enabled=False, logger=None, error=None,
-                       project=_project())
+        _status.update(setup_done=True, enabled=False, logger=None, error=None, project=_project())
         api_key = os.environ.get("BRAINTRUST_API_KEY", "").strip()
         if not api_key:
             log.info("tracing disabled: BRAINTRUST_API_KEY is not set")
@@ -203,8 +202,16 @@ def get_tracing_status() -> dict[str, Any]:
 def reset_for_tests() -> None:
     """Forget set-up so a test can call setup_tracing() under a new environment."""
     with _lock:
-        _status.update(setup_done=False, enabled=False, logger=None, error=None, project=None,
-                       last_flush=None, last_flush_error=None, restore_errors=0)
+        _status.update(
+            setup_done=False,
+            enabled=False,
+            logger=None,
+            error=None,
+            project=None,
+            last_flush=None,
+            last_flush_error=None,
+            restore_errors=0,
+        )
 
 
 def log_feedback(span_id: str, score: float, comment: str | None) -> bool:

@@ -31,8 +31,12 @@ MAX_BODY_BYTES = 64 * 1024
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The Flask app: defaults, then the environment, then ``config`` (tests win)."""
-    app = Flask(__name__, instance_relative_config=True,
-                template_folder="../templates", static_folder="../static")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
     settings = load_settings(app.instance_path, overrides=config)
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES

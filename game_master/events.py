@@ -46,8 +46,12 @@ class ToolEvent(GameEvent):
 
     def to_dict(self) -> dict[str, Any]:
         """API.md names the tool ``name``."""
-        return {"name": self.tool, "input": self.input, "result": self.result,
-                "is_error": self.is_error}
+        return {
+            "name": self.tool,
+            "input": self.input,
+            "result": self.result,
+            "is_error": self.is_error,
+        }
 
 
 @dataclass(frozen=True)

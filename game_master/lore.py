@@ -26,9 +26,7 @@ class LoreIndex:
         rows += [("lore", f"lore:{i}", e["title"], e["text"]) for i, e in enumerate(scenario.lore)]
         rows += [("location", k, v.name, v.description) for k, v in scenario.locations.items()]
         rows += [("item", k, v.name, v.description) for k, v in scenario.items.items()]
-        rows += [
-            ("npc", k, v.name, f"{v.description} {v.lore}") for k, v in scenario.npcs.items()
-        ]
+        rows += [("npc", k, v.name, f"{v.description} {v.lore}") for k, v in scenario.npcs.items()]
         self._db.executemany("INSERT INTO lore VALUES (?, ?, ?, ?)", rows)
 
     def search(self, query: str, limit: int = MAX_RESULTS) -> list[dict[str, Any]]:

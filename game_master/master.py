@@ -128,7 +128,7 @@ def _tool_result_payload(content: Any) -> Any:
 def _short_tool_name(name: str) -> str:
     """``mcp__game__roll_dice`` → ``roll_dice``."""
     prefix = f"mcp__{tools.SERVER_NAME}__"
-    return name[len(prefix):] if name.startswith(prefix) else name
+    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 class GameMaster:
@@ -157,7 +157,7 @@ class GameMaster:
 
         scenario = rules.load_scenario(game.scenario)
         server = tools.build_mcp_server(self._executor_factory(game.id, scenario))
-        env = {k: "" for k in SCRUBBED_ENV}
+        env = dict.fromkeys(SCRUBBED_ENV, "")
         env.update(self.config.cli_env)
         env["CLAUDE_CONFIG_DIR"] = str(self.claude_config_dir)
         return claude_agent_sdk.ClaudeAgentOptions(
@@ -368,9 +368,7 @@ class GameMaster:
             elif isinstance(msg, sdk.ResultMessage):
                 if msg.session_id and msg.session_id != session.session_id:
                     session.session_id = msg.session_id
-                    await asyncio.to_thread(
-                        self.store.set_session_id, turn.game_id, msg.session_id
-                    )
+                    await asyncio.to_thread(self.store.set_session_id, turn.game_id, msg.session_id)
                 if msg.is_error and msg.subtype != "error_max_turns":
                     status = msg.api_error_status
                     detail = f" (model service answered {status})" if status else ""

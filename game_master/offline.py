@@ -56,9 +56,7 @@ class Reply:
         return cls([{"type": "text", "text": text}], "end_turn")
 
     @classmethod
-    def tool(
-        cls, tool_id: str, name: str, tool_input: dict[str, Any], lead: str = ""
-    ) -> Reply:
+    def tool(cls, tool_id: str, name: str, tool_input: dict[str, Any], lead: str = "") -> Reply:
         """A reply that calls one tool, optionally after a short text lead-in."""
         blocks: list[dict[str, Any]] = [{"type": "text", "text": lead}] if lead else []
         blocks.append({"type": "tool_use", "id": tool_id, "name": name, "input": tool_input})
@@ -158,8 +156,12 @@ class MessagesHandler(BaseHTTPRequestHandler):
 
     def _record(self, body: Any) -> None:
         """Remember the request on the server and optionally dump it to a directory."""
-        entry = {"method": self.command, "path": self.path, "body": body,
-                 "headers": dict(self.headers.items())}
+        entry = {
+            "method": self.command,
+            "path": self.path,
+            "body": body,
+            "headers": dict(self.headers.items()),
+        }
         requests = getattr(self.server, "requests", None)
         if requests is not None:
             requests.append(entry)
@@ -170,9 +172,7 @@ class MessagesHandler(BaseHTTPRequestHandler):
             with open(os.path.join(dump_dir, name), "w", encoding="utf-8") as fh:
                 json.dump(entry, fh, indent=1, ensure_ascii=False, default=str)
 
-    def send_json(
-        self, status: int, payload: Any, headers: dict[str, str] | None = None
-    ) -> None:
+    def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         """Send ``payload`` as a JSON response with the given status."""
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
@@ -635,8 +635,30 @@ DIRECTIONS = {
     "southeast": "southeast", "southwest": "southwest", "upstairs": "up",
     "downstairs": "down", "in": "in", "out": "out", "inside": "in", "outside": "out",
 }  # fmt: skip
-FILLER = {"the", "a", "an", "to", "at", "my", "some", "this", "that", "it", "on", "with",
-          "into", "onto", "toward", "towards", "of", "please", "then", "and", "up", "around"}
+FILLER = {
+    "the",
+    "a",
+    "an",
+    "to",
+    "at",
+    "my",
+    "some",
+    "this",
+    "that",
+    "it",
+    "on",
+    "with",
+    "into",
+    "onto",
+    "toward",
+    "towards",
+    "of",
+    "please",
+    "then",
+    "and",
+    "up",
+    "around",
+}
 # (words that trigger it, skill, dc, look afterwards on success, what the character tries)
 CHECKS: list[tuple[tuple[str, ...], str, int, bool, str]] = [
     (("pick the lock", "pick lock", "lockpick", "pick the gate", "jimmy"),
@@ -757,8 +779,10 @@ def parse_intent(text: str, exits: dict[str, str] | None = None) -> Intent:
     if not words:
         return Intent("unknown")
     direction = next((DIRECTIONS[w] for w in words if w in DIRECTIONS), "")
-    if len(words) <= 2 and words[-1] in DIRECTIONS and words[0] in (
-        "go", "walk", "run", "head", "move", words[-1]
+    if (
+        len(words) <= 2
+        and words[-1] in DIRECTIONS
+        and words[0] in ("go", "walk", "run", "head", "move", words[-1])
     ):
         return Intent("go", DIRECTIONS[words[-1]])
     found = _matches(words)
@@ -837,8 +861,16 @@ def _plan(intent: Intent, steps: list[Step]) -> list[tuple[str, dict[str, Any]]]
                     plan.append(("change_hp", {"amount": amount, "reason": f"hit by {foe}"}))
         return plan
     if kind == "check":
-        plan = [("ability_check", {"skill": intent.skill, "dc": intent.dc,
-                                   "reason": intent.attempt or "a risky attempt"})]
+        plan = [
+            (
+                "ability_check",
+                {
+                    "skill": intent.skill,
+                    "dc": intent.dc,
+                    "reason": intent.attempt or "a risky attempt",
+                },
+            )
+        ]
         check = _find(steps, "ability_check")
         if intent.look_after and check is not None and check.result.get("success"):
             plan.append(("look_around", {}))
@@ -911,58 +943,102 @@ def _describe_place(rng: random.Random, r: dict[str, Any], arrived: bool) -> lis
     name = r.get("name") or str(r.get("location", "somewhere")).replace("_", " ")
     out = []
     if arrived:
-        out.append(_pick(rng, [
-            "You head {d} and arrive at {n}.",
-            "You make your way {d} and find yourself in {n}.",
-            "Going {d}, you step into {n}.",
-            "The way {d} brings you to {n}.",
-        ], d=r.get("moved", "onward"), n=name))
+        out.append(
+            _pick(
+                rng,
+                [
+                    "You head {d} and arrive at {n}.",
+                    "You make your way {d} and find yourself in {n}.",
+                    "Going {d}, you step into {n}.",
+                    "The way {d} brings you to {n}.",
+                ],
+                d=r.get("moved", "onward"),
+                n=name,
+            )
+        )
         if r.get("unlocked_with"):
             key = str(r["unlocked_with"]).replace("_", " ")
-            out.append(_pick(rng, [
-                "The {k} turns in the lock with a groan of old iron.",
-                "You fit the {k} to the lock and it gives way.",
-                "With the {k}, the barrier swings open.",
-            ], k=key))
+            out.append(
+                _pick(
+                    rng,
+                    [
+                        "The {k} turns in the lock with a groan of old iron.",
+                        "You fit the {k} to the lock and it gives way.",
+                        "With the {k}, the barrier swings open.",
+                    ],
+                    k=key,
+                )
+            )
     else:
-        out.append(_pick(rng, [
-            "You stand in {n}.",
-            "You take in {n} around you.",
-            "You are in {n}.",
-            "Around you lies {n}.",
-        ], n=name))
+        out.append(
+            _pick(
+                rng,
+                [
+                    "You stand in {n}.",
+                    "You take in {n} around you.",
+                    "You are in {n}.",
+                    "Around you lies {n}.",
+                ],
+                n=name,
+            )
+        )
     if r.get("description") and (not arrived or r.get("first_visit", True)):
         out.append(_sentence(str(r["description"])))
     extras = []
     exits = r.get("exits") if isinstance(r.get("exits"), dict) else {}
     if exits:
         ways = [f"{d} to {p}" for d, p in exits.items()]
-        extras.append(_pick(rng, [
-            "Exits lead {w}.",
-            "From here you could go {w}.",
-            "Paths lead {w}.",
-        ], w=_listing(ways)))
+        extras.append(
+            _pick(
+                rng,
+                [
+                    "Exits lead {w}.",
+                    "From here you could go {w}.",
+                    "Paths lead {w}.",
+                ],
+                w=_listing(ways),
+            )
+        )
     locked = r.get("locked_exits") or []
     if locked:
-        extras.append(_pick(rng, [
-            "The way {d} is barred.",
-            "The way {d} is locked fast.",
-            "Something bars the way {d}.",
-        ], d=_listing([str(x) for x in locked])))
+        extras.append(
+            _pick(
+                rng,
+                [
+                    "The way {d} is barred.",
+                    "The way {d} is locked fast.",
+                    "Something bars the way {d}.",
+                ],
+                d=_listing([str(x) for x in locked]),
+            )
+        )
     items = _names(r.get("items"))
     npcs = _names(r.get("npcs"))
     if items:
-        extras.append(_pick(rng, [
-            "You notice {i} here.",
-            "Lying nearby: {i}.",
-            "Your eye falls on {i}.",
-        ], i=_listing(items)))
+        extras.append(
+            _pick(
+                rng,
+                [
+                    "You notice {i} here.",
+                    "Lying nearby: {i}.",
+                    "Your eye falls on {i}.",
+                ],
+                i=_listing(items),
+            )
+        )
     if npcs:
-        extras.append(_pick(rng, [
-            "{p} {v} here.",
-            "You are not alone: {p} {v} nearby.",
-            "{p} {v} watching you.",
-        ], p=_listing(npcs), v="are" if len(npcs) > 1 else "is"))
+        extras.append(
+            _pick(
+                rng,
+                [
+                    "{p} {v} here.",
+                    "You are not alone: {p} {v} nearby.",
+                    "{p} {v} watching you.",
+                ],
+                p=_listing(npcs),
+                v="are" if len(npcs) > 1 else "is",
+            )
+        )
     out.append(" ".join(extras))
     return out
 
@@ -972,56 +1048,92 @@ def _refusal(rng: random.Random, step: Step) -> str:
     error = str(step.result.get("error") or step.result.get("text") or "it cannot be done")
     m = re.search(r"the way (\w+) is locked; it needs the (.+)$", error)
     if m:
-        return _pick(rng, [
-            "The way {d} is barred by an iron gate; you will need the {k}.",
-            "You try the way {d}, but it is locked fast. Only the {k} will open it.",
-            "Cold metal blocks the way {d}. You will need the {k} to pass.",
-        ], d=m.group(1), k=m.group(2).rstrip("."))
+        return _pick(
+            rng,
+            [
+                "The way {d} is barred by an iron gate; you will need the {k}.",
+                "You try the way {d}, but it is locked fast. Only the {k} will open it.",
+                "Cold metal blocks the way {d}. You will need the {k} to pass.",
+            ],
+            d=m.group(1),
+            k=m.group(2).rstrip("."),
+        )
     m = re.search(r"there is no exit '?(.+?)'? from (.+?); exits: (.*)$", error)
     if m:
-        return _pick(rng, [
-            "There is no way {w} from {p}. The paths here lead {e}.",
-            "You look for a way {w}, but {p} offers none. You could go {e}.",
-            "No path runs {w} from {p}; the exits are {e}.",
-        ], w=m.group(1), p=m.group(2), e=m.group(3) or "nowhere")
+        return _pick(
+            rng,
+            [
+                "There is no way {w} from {p}. The paths here lead {e}.",
+                "You look for a way {w}, but {p} offers none. You could go {e}.",
+                "No path runs {w} from {p}; the exits are {e}.",
+            ],
+            w=m.group(1),
+            p=m.group(2),
+            e=m.group(3) or "nowhere",
+        )
     m = re.search(r"there is no '?(.+?)'? here; items here: (.*)$", error)
     if m and m.group(2).strip() in ("", "nothing"):
-        return _pick(rng, [
-            "You search, but there is no {i} here, nor anything else worth taking.",
-            "No {i} is to be found here; the place is bare.",
-            "You look in vain for any {i}. Nothing lies here.",
-        ], i=m.group(1))
+        return _pick(
+            rng,
+            [
+                "You search, but there is no {i} here, nor anything else worth taking.",
+                "No {i} is to be found here; the place is bare.",
+                "You look in vain for any {i}. Nothing lies here.",
+            ],
+            i=m.group(1),
+        )
     if m:
-        return _pick(rng, [
-            "You search, but there is no {i} here. You see: {s}.",
-            "No {i} is to be found here; only {s}.",
-            "You look in vain for any {i}. What lies here: {s}.",
-        ], i=m.group(1), s=m.group(2))
+        return _pick(
+            rng,
+            [
+                "You search, but there is no {i} here. You see: {s}.",
+                "No {i} is to be found here; only {s}.",
+                "You look in vain for any {i}. What lies here: {s}.",
+            ],
+            i=m.group(1),
+            s=m.group(2),
+        )
     m = re.search(r"already carries the (.+)$", error)
     if m:
-        return _pick(rng, [
-            "You already carry the {i}.",
-            "The {i} is already in your pack.",
-            "You pat your pack: the {i} is already there.",
-        ], i=m.group(1))
+        return _pick(
+            rng,
+            [
+                "You already carry the {i}.",
+                "The {i} is already in your pack.",
+                "You pat your pack: the {i} is already there.",
+            ],
+            i=m.group(1),
+        )
     m = re.search(r"does not carry '?(.+?)'?; inventory: (.*)$", error)
     if m:
-        return _pick(rng, [
-            "You have no {i}. You carry: {s}.",
-            "You rummage for a {i} but find none; you have {s}.",
-            "There is no {i} in your pack, only {s}.",
-        ], i=m.group(1), s=m.group(2))
+        return _pick(
+            rng,
+            [
+                "You have no {i}. You carry: {s}.",
+                "You rummage for a {i} but find none; you have {s}.",
+                "There is no {i} in your pack, only {s}.",
+            ],
+            i=m.group(1),
+            s=m.group(2),
+        )
     if "adventure is over" in error or "is dead" in error:
-        return _pick(rng, [
-            "The tale is already told; nothing more can change it.",
-            "Your adventure has ended. The story is over.",
-            "The story has reached its end.",
-        ])
-    return _pick(rng, [
-        "The world resists you: {e}.",
-        "It cannot be done: {e}.",
-        "Fate says no: {e}.",
-    ], e=error.rstrip("."))
+        return _pick(
+            rng,
+            [
+                "The tale is already told; nothing more can change it.",
+                "Your adventure has ended. The story is over.",
+                "The story has reached its end.",
+            ],
+        )
+    return _pick(
+        rng,
+        [
+            "The world resists you: {e}.",
+            "It cannot be done: {e}.",
+            "Fate says no: {e}.",
+        ],
+        e=error.rstrip("."),
+    )
 
 
 def _check_sentence(rng: random.Random, r: dict[str, Any], attempt: str) -> str:
@@ -1029,21 +1141,33 @@ def _check_sentence(rng: random.Random, r: dict[str, Any], attempt: str) -> str:
     total, dc = r.get("total", "?"), r.get("dc", "?")
     what = str(r.get("check") or "check").replace("_", " ")
     if r.get("success"):
-        return _pick(rng, [
-            "You {a} — your {c} check comes to {t} against DC {dc}, and you succeed.",
-            "Rolling {t} on {c} against DC {dc}, you {a} and it works.",
-            "Your {c} roll of {t} beats DC {dc}: you {a} with confidence.",
-        ], a=attempt, c=what, t=total, dc=dc)
-    return _pick(rng, [
-        "You {a}, but your {c} check of {t} falls short of DC {dc}.",
-        "A {c} roll of {t} against DC {dc} — not enough, though you {a} as best you can.",
-        "You try to {a}; {t} on {c} misses DC {dc}.",
-    ], a=attempt, c=what, t=total, dc=dc)
+        return _pick(
+            rng,
+            [
+                "You {a} — your {c} check comes to {t} against DC {dc}, and you succeed.",
+                "Rolling {t} on {c} against DC {dc}, you {a} and it works.",
+                "Your {c} roll of {t} beats DC {dc}: you {a} with confidence.",
+            ],
+            a=attempt,
+            c=what,
+            t=total,
+            dc=dc,
+        )
+    return _pick(
+        rng,
+        [
+            "You {a}, but your {c} check of {t} falls short of DC {dc}.",
+            "A {c} roll of {t} against DC {dc} — not enough, though you {a} as best you can.",
+            "You try to {a}; {t} on {c} misses DC {dc}.",
+        ],
+        a=attempt,
+        c=what,
+        t=total,
+        dc=dc,
+    )
 
 
-def _step_sentences(
-    rng: random.Random, step: Step, intent: Intent, attempt: str
-) -> list[str]:
+def _step_sentences(rng: random.Random, step: Step, intent: Intent, attempt: str) -> list[str]:
     """Sentences for one tool step."""
     if step.is_error:
         return [_refusal(rng, step)]
@@ -1054,44 +1178,83 @@ def _step_sentences(
     if step.name == "move":
         return _describe_place(rng, r, arrived=True)
     if step.name == "take_item":
-        return [_pick(rng, [
-            "You pick up the {i} and stow it away.",
-            "You take the {i}.",
-            "The {i} is yours now; you tuck it into your pack.",
-        ], i=r.get("name") or step.input.get("item", "item"))]
+        return [
+            _pick(
+                rng,
+                [
+                    "You pick up the {i} and stow it away.",
+                    "You take the {i}.",
+                    "The {i} is yours now; you tuck it into your pack.",
+                ],
+                i=r.get("name") or step.input.get("item", "item"),
+            )
+        ]
     if step.name == "drop_item":
-        return [_pick(rng, [
-            "You set the {i} down.",
-            "You leave the {i} behind.",
-            "The {i} drops from your hands.",
-        ], i=r.get("name") or step.input.get("item", "item"))]
+        return [
+            _pick(
+                rng,
+                [
+                    "You set the {i} down.",
+                    "You leave the {i} behind.",
+                    "The {i} drops from your hands.",
+                ],
+                i=r.get("name") or step.input.get("item", "item"),
+            )
+        ]
     if step.name == "use_item":
-        out = [_pick(rng, [
-            "You use the {i}.",
-            "You put the {i} to use.",
-            "You try the {i}.",
-        ], i=r.get("name") or step.input.get("item", "item"))]
+        out = [
+            _pick(
+                rng,
+                [
+                    "You use the {i}.",
+                    "You put the {i} to use.",
+                    "You try the {i}.",
+                ],
+                i=r.get("name") or step.input.get("item", "item"),
+            )
+        ]
         if r.get("healed") is not None:
-            out.append(_pick(rng, [
-                "Warmth floods through you: +{h} HP, now {hp} of {m}.",
-                "Your wounds knit ({h} HP back); you are at {hp}/{m}.",
-                "Strength returns — {h} HP restored, {hp}/{m} now.",
-            ], h=r.get("healed"), hp=r.get("hp"), m=r.get("max_hp")))
+            out.append(
+                _pick(
+                    rng,
+                    [
+                        "Warmth floods through you: +{h} HP, now {hp} of {m}.",
+                        "Your wounds knit ({h} HP back); you are at {hp}/{m}.",
+                        "Strength returns — {h} HP restored, {hp}/{m} now.",
+                    ],
+                    h=r.get("healed"),
+                    hp=r.get("hp"),
+                    m=r.get("max_hp"),
+                )
+            )
         elif r.get("consumed"):
             out.append("It is used up.")
         return out
     if step.name == "get_character":
         inv = _names(r.get("inventory")) or ["nothing at all"]
-        out = [_pick(rng, [
-            "You check your pack: {i}.",
-            "You carry {i}.",
-            "Rummaging through your belongings, you find {i}.",
-        ], i=_listing(inv))]
-        out.append(_pick(rng, [
-            "You have {hp} of {m} HP.",
-            "Your health stands at {hp}/{m} HP.",
-            "HP: {hp} of {m}.",
-        ], hp=r.get("hp", "?"), m=r.get("max_hp", "?")))
+        out = [
+            _pick(
+                rng,
+                [
+                    "You check your pack: {i}.",
+                    "You carry {i}.",
+                    "Rummaging through your belongings, you find {i}.",
+                ],
+                i=_listing(inv),
+            )
+        ]
+        out.append(
+            _pick(
+                rng,
+                [
+                    "You have {hp} of {m} HP.",
+                    "Your health stands at {hp}/{m} HP.",
+                    "HP: {hp} of {m}.",
+                ],
+                hp=r.get("hp", "?"),
+                m=r.get("max_hp", "?"),
+            )
+        )
         if r.get("conditions"):
             out.append(f"You are {_listing([str(c) for c in r['conditions']])}.")
         if r.get("goal"):
@@ -1100,47 +1263,88 @@ def _step_sentences(
     if step.name == "search_lore":
         results = [x for x in r.get("results") or [] if isinstance(x, dict)]
         if not results:
-            return [_pick(rng, [
-                "You ask around, but nobody has anything to say about {q}.",
-                "Your questions about {q} meet only blank stares.",
-                "No one here knows anything of {q}.",
-            ], q=r.get("query") or step.input.get("query", "that"))]
+            return [
+                _pick(
+                    rng,
+                    [
+                        "You ask around, but nobody has anything to say about {q}.",
+                        "Your questions about {q} meet only blank stares.",
+                        "No one here knows anything of {q}.",
+                    ],
+                    q=r.get("query") or step.input.get("query", "that"),
+                )
+            ]
         top = results[0]
-        return [_pick(rng, [
-            "You ask what is known, and learn of {t}: {x}",
-            "Talk turns to {t}. {x}",
-            "Of {t}, this much is told: {x}",
-        ], q=r.get("query") or step.input.get("query", "that"), t=top.get("title", "it"),
-            x=_sentence(str(top.get("text", ""))))]
+        return [
+            _pick(
+                rng,
+                [
+                    "You ask what is known, and learn of {t}: {x}",
+                    "Talk turns to {t}. {x}",
+                    "Of {t}, this much is told: {x}",
+                ],
+                q=r.get("query") or step.input.get("query", "that"),
+                t=top.get("title", "it"),
+                x=_sentence(str(top.get("text", ""))),
+            )
+        ]
     if step.name == "ability_check":
         return [_check_sentence(rng, r, attempt)]
     if step.name == "roll_dice":
         total = r.get("total", "?")
         if "strikes back" in str(step.input.get("reason", "")):
-            return [_pick(rng, [
-                "{F} strikes back for {t} damage.",
-                "{F} answers with a blow: {t} damage.",
-                "Before you can recover, {f} hits you for {t}.",
-            ], F=foe[:1].upper() + foe[1:], f=foe, t=total)]
+            return [
+                _pick(
+                    rng,
+                    [
+                        "{F} strikes back for {t} damage.",
+                        "{F} answers with a blow: {t} damage.",
+                        "Before you can recover, {f} hits you for {t}.",
+                    ],
+                    F=foe[:1].upper() + foe[1:],
+                    f=foe,
+                    t=total,
+                )
+            ]
         if "damage" in str(step.input.get("reason", "")):
-            return [_pick(rng, [
-                "Your blow lands on {f} for {t} damage.",
-                "You strike true, dealing {t} damage to {f}.",
-                "Steel bites: {t} damage to {f}.",
-            ], f=foe, t=total)]
+            return [
+                _pick(
+                    rng,
+                    [
+                        "Your blow lands on {f} for {t} damage.",
+                        "You strike true, dealing {t} damage to {f}.",
+                        "Steel bites: {t} damage to {f}.",
+                    ],
+                    f=foe,
+                    t=total,
+                )
+            ]
         return [f"The dice come up {total}."]
     if step.name == "change_hp":
         if r.get("dead"):
-            return [_pick(rng, [
-                "You fall, your HP at {hp}. Darkness takes you.",
-                "Your strength fails at {hp} HP, and the world goes dark.",
-                "At {hp} HP you collapse; your tale ends here.",
-            ], hp=r.get("hp", 0))]
-        return [_pick(rng, [
-            "You are down to {hp} of {m} HP.",
-            "You now have {hp}/{m} HP.",
-            "Bleeding, you stand at {hp} of {m} HP.",
-        ], hp=r.get("hp", "?"), m=r.get("max_hp", "?"))]
+            return [
+                _pick(
+                    rng,
+                    [
+                        "You fall, your HP at {hp}. Darkness takes you.",
+                        "Your strength fails at {hp} HP, and the world goes dark.",
+                        "At {hp} HP you collapse; your tale ends here.",
+                    ],
+                    hp=r.get("hp", 0),
+                )
+            ]
+        return [
+            _pick(
+                rng,
+                [
+                    "You are down to {hp} of {m} HP.",
+                    "You now have {hp}/{m} HP.",
+                    "Bleeding, you stand at {hp} of {m} HP.",
+                ],
+                hp=r.get("hp", "?"),
+                m=r.get("max_hp", "?"),
+            )
+        ]
     if step.name == "set_condition":
         state = "now" if step.input.get("active") else "no longer"
         return [f"You are {state} {step.input.get('condition', 'affected')}."]
@@ -1161,8 +1365,13 @@ HELP_TEXT = [
         "use what you carry, ask people what they know, or fight. What do you do?"
     ),
 ]
-CLOSERS = ["What do you do?", "What now?", "The choice is yours.", "What will you do next?",
-           "The story waits on you."]
+CLOSERS = [
+    "What do you do?",
+    "What now?",
+    "The choice is yours.",
+    "What will you do next?",
+    "The story waits on you.",
+]
 LEADS = {
     "look_around": ["You look around...", "You take in your surroundings...",
                     "You pause and look about..."],
@@ -1209,8 +1418,11 @@ def _brief(request: dict[str, Any], text: str) -> Reply:
         return Reply.text(json.dumps({"title": title}) if "json" in system else title)
     if not text:
         return Reply.text("The narrator nods and waits.")
-    options = ["The narrator listens. The tale goes on.", "Noted; the story continues.",
-               "The narrator nods. The adventure awaits."]
+    options = [
+        "The narrator listens. The tale goes on.",
+        "Noted; the story continues.",
+        "The narrator nods. The adventure awaits.",
+    ]
     return Reply.text(options[int(hashlib.sha256(text.encode()).hexdigest(), 16) % 3])
 
 
@@ -1239,8 +1451,9 @@ def narrate(request: dict[str, Any], seed: int = 0) -> Reply:
             "The moment passes. You could look around, move on, or talk to someone.",
         ], t=" ".join(_words(text)[:6]) or "act"))  # fmt: skip
     sentences: list[str] = []
-    attempt = intent.attempt or ("attack " + _foe(intent.target)
-                                 if intent.kind == "attack" else "take a careful look")
+    attempt = intent.attempt or (
+        "attack " + _foe(intent.target) if intent.kind == "attack" else "take a careful look"
+    )
     for step in steps:
         sentences.extend(s for s in _step_sentences(rng, step, intent, attempt) if s)
     for step in steps:

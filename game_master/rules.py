@@ -78,29 +78,53 @@ CLASSES: dict[str, CharacterClass] = {
     "fighter": CharacterClass(
         "fighter",
         14,
-        {"strength": 16, "dexterity": 12, "constitution": 15, "intelligence": 9, "wisdom": 11,
-         "charisma": 10},
+        {
+            "strength": 16,
+            "dexterity": 12,
+            "constitution": 15,
+            "intelligence": 9,
+            "wisdom": 11,
+            "charisma": 10,
+        },
         ("athletics", "intimidation", "perception"),
     ),
     "rogue": CharacterClass(
         "rogue",
         11,
-        {"strength": 10, "dexterity": 16, "constitution": 12, "intelligence": 13, "wisdom": 12,
-         "charisma": 14},
+        {
+            "strength": 10,
+            "dexterity": 16,
+            "constitution": 12,
+            "intelligence": 13,
+            "wisdom": 12,
+            "charisma": 14,
+        },
         ("stealth", "sleight_of_hand", "acrobatics", "deception"),
     ),
     "wizard": CharacterClass(
         "wizard",
         9,
-        {"strength": 8, "dexterity": 13, "constitution": 12, "intelligence": 16, "wisdom": 13,
-         "charisma": 10},
+        {
+            "strength": 8,
+            "dexterity": 13,
+            "constitution": 12,
+            "intelligence": 16,
+            "wisdom": 13,
+            "charisma": 10,
+        },
         ("arcana", "history", "investigation"),
     ),
     "cleric": CharacterClass(
         "cleric",
         12,
-        {"strength": 12, "dexterity": 10, "constitution": 14, "intelligence": 10, "wisdom": 16,
-         "charisma": 13},
+        {
+            "strength": 12,
+            "dexterity": 10,
+            "constitution": 14,
+            "intelligence": 10,
+            "wisdom": 16,
+            "charisma": 13,
+        },
         ("religion", "medicine", "insight", "persuasion"),
     ),
 }
@@ -330,9 +354,7 @@ def validate_character_name(name: str) -> str:
     return name
 
 
-def new_game_state(
-    name: str, cls: str, scenario: Scenario, seed: int | None = None
-) -> GameState:
+def new_game_state(name: str, cls: str, scenario: Scenario, seed: int | None = None) -> GameState:
     """A fresh game at the scenario's start; raises RuleError for a bad name or class."""
     name = validate_character_name(name)
     cls_key = str(cls).strip().lower()
@@ -552,8 +574,7 @@ def describe_location(state: GameState, scenario: Scenario) -> dict[str, Any]:
         "exits": {d: scenario.locations[t].name for d, t in loc.exits.items()},
         "locked_exits": sorted(loc.locked),
         "items": [
-            {"id": i, "name": scenario.items[i].name}
-            for i in state.location_items.get(loc.id, [])
+            {"id": i, "name": scenario.items[i].name} for i in state.location_items.get(loc.id, [])
         ],
         "npcs": [{"id": n, "name": scenario.npcs[n].name} for n in loc.npcs],
     }
@@ -574,9 +595,7 @@ def move(state: GameState, scenario: Scenario, direction: str) -> dict[str, Any]
         raise RuleError(f"there is no exit {direction!r} from {loc.name}; exits: {exits}")
     key = loc.locked.get(target_dir)
     if key and key not in state.inventory:
-        raise RuleError(
-            f"the way {target_dir} is locked; it needs the {scenario.items[key].name}"
-        )
+        raise RuleError(f"the way {target_dir} is locked; it needs the {scenario.items[key].name}")
     state.location = loc.exits[target_dir]
     first_visit = state.location not in state.visited
     if first_visit:

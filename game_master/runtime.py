@@ -243,7 +243,9 @@ class AgentRuntime:
             self._stats["failed_turns"] += 1
             handle.put(
                 TurnError(
-                    code=exc.code, message=exc.message, turn_id=turn.id,
+                    code=exc.code,
+                    message=exc.message,
+                    turn_id=turn.id,
                     retry_after=exc.retry_after,
                 )
             )
@@ -265,8 +267,12 @@ class AgentRuntime:
         """Mark a turn failed and free its lease (best effort)."""
         try:
             self.store.finish_turn(
-                turn.id, status="failed", narration=None, tool_calls=[],
-                error_code=exc.code, error_message=exc.message,
+                turn.id,
+                status="failed",
+                narration=None,
+                tool_calls=[],
+                error_code=exc.code,
+                error_message=exc.message,
             )
         except Exception:
             log.exception("could not mark turn %s failed", turn.id)
@@ -324,7 +330,8 @@ class AgentRuntime:
             await asyncio.sleep(max(0.2, min(5.0, self.idle_seconds / 4)))
             now = time.monotonic()
             stale = [
-                s for s in list(self._live.values())
+                s
+                for s in list(self._live.values())
                 if not s.busy and now - s.last_used > self.idle_seconds
             ]
             for session in stale:

@@ -79,7 +79,8 @@ class GameService:
                 self.store,
                 MasterConfig(
                     data_dir=self.settings["GM_DATA_DIR"],
-                    model=self.settings["GM_MODEL"] or ("offline-narrator" if self.offline else None),
+                    model=self.settings["GM_MODEL"]
+                    or ("offline-narrator" if self.offline else None),
                     cli_env=cli_env,
                     turn_timeout_s=self.settings["GM_TURN_TIMEOUT_S"],
                     cli_path=self.settings["GM_CLI_PATH"],
@@ -122,15 +123,23 @@ class GameService:
     def game_view(self, game: GameRecord) -> dict[str, Any]:
         """A game as the API returns it."""
         scenario = rules.load_scenario(game.scenario)
+        ratings = self.store.latest_feedback(game.id)
         return {
             "id": game.id,
-            "scenario": {"id": scenario.id, "title": scenario.title, "intro": scenario.intro,
-                         "goal": scenario.goal},
+            "scenario": {
+                "id": scenario.id,
+                "title": scenario.title,
+                "intro": scenario.intro,
+                "goal": scenario.goal,
+            },
             "status": game.status,
             "offline": self.offline,
             "created_at": game.created_at,
             "state": rules.public_state(game.state, scenario),
-            "turns": [t.to_dict() for t in self.store.list_turns(game.id)],
+            "turns": [
+                {**t.to_dict(), "feedback": ratings.get(t.id)}
+                for t in self.store.list_turns(game.id)
+            ],
         }
 
     def start_turn(self, game_id: str, message: str, *, parent: str | None = None) -> TurnHandle:

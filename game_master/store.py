@@ -193,8 +193,7 @@ class TurnRecord:
 
 
 _GAME_COLS = (
-    "id, owner, scenario, state, session_id, trace_root, status, turn_count, created_at, "
-    "updated_at"
+    "id, owner, scenario, state, session_id, trace_root, status, turn_count, created_at, updated_at"
 )
 _TURN_COLS = (
     "id, game_id, number, player_message, narration, tool_calls, usage, status, error_code, "
@@ -250,7 +249,9 @@ class Store:
     def __init__(self, url: str) -> None:
         """Open lazily: ``url`` is a ``postgresql://`` URL, ``sqlite:///path`` or a path."""
         self.url = url
-        self.dialect = "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+        self.dialect = (
+            "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+        )
         self._local = threading.local()
         self._all: list[Any] = []
         self._all_lock = threading.Lock()
@@ -376,7 +377,8 @@ class Store:
         gid = game_id or uuid.uuid4().hex
         with self._tx() as q:
             q(
-                f"INSERT INTO games ({_GAME_COLS}) VALUES (?, ?, ?, ?, NULL, NULL, 'active', 0, ?, ?)",
+                f"INSERT INTO games ({_GAME_COLS}) "
+                "VALUES (?, ?, ?, ?, NULL, NULL, 'active', 0, ?, ?)",
                 gid,
                 owner,
                 state.scenario_id,
@@ -560,6 +562,16 @@ class Store:
                 time.time(),
             )
         return fid
+
+    def latest_feedback(self, game_id: str) -> dict[str, float]:
+        """The newest rating of each rated turn of a game: {turn_id: score}."""
+        with self._tx(write=False) as q:
+            rows = q(
+                "SELECT f.turn_id, f.score FROM feedback f JOIN turns t ON t.id = f.turn_id "
+                "WHERE t.game_id = ? ORDER BY f.created_at",
+                game_id,
+            ).fetchall()
+        return dict(rows)
 
     def list_feedback(self, turn_id: str) -> list[dict[str, Any]]:
         """Ratings of one turn, oldest first."""

@@ -14,8 +14,8 @@ from werkzeug.exceptions import HTTPException
 import tracing
 
 from .errors import (
-    GameMasterError,
     Forbidden,
+    GameMasterError,
     InvalidInput,
     UnsupportedMediaType,
 )
@@ -56,6 +56,26 @@ def error_response(exc: GameMasterError) -> Response:
 def sse(event: str, data: Any) -> str:
     """One SSE frame. JSON escapes every newline, so player text cannot break the framing."""
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=True)}\n\n"
+
+
+SECURITY_HEADERS = {
+    # No inline script or style, nothing from other origins: model text cannot run.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+@bp.after_app_request
+def security_headers(resp: Response) -> Response:
+    """Strict CSP and friends on every answer."""
+    for name, value in SECURITY_HEADERS.items():
+        resp.headers.setdefault(name, value)
+    return resp
 
 
 # ---------------------------------------------------------------------- pages

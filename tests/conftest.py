@@ -184,8 +184,12 @@ class Gunicorn:
         data_dir = Path(self.env["GM_DATA_DIR"])
         data_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            self.cmd, cwd=REPO, env=self.env, stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT, start_new_session=True,
+            self.cmd,
+            cwd=REPO,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -74,13 +74,6 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
         settings.update(config)
         app = create_app(settings)
 
-        @app.after_request
-        def content_security_policy(resp: Any) -> Any:
-            # The production app is meant to send this header; set it here too so that any
-            # inline script/style in the page shows up as a console error in these tests.
-            resp.headers.setdefault("Content-Security-Policy", CSP)
-            return resp
-
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

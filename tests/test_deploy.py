@@ -22,8 +22,9 @@ needs_pg = pytest.mark.skipif(not pg_available(), reason=f"no PostgreSQL answers
 def narrator_history(app: Flask) -> str:
     """Every conversation the app's narrator was sent, as one JSON string."""
     narrator = app.extensions["game_master"].narrator
-    return json.dumps([r["body"].get("messages") for r in narrator.requests
-                       if isinstance(r["body"], dict)])
+    return json.dumps(
+        [r["body"].get("messages") for r in narrator.requests if isinstance(r["body"], dict)]
+    )
 
 
 def turn(app: Flask, gid: str, message: str) -> dict:
@@ -84,8 +85,13 @@ def _start_sse_turn(url: str, gid: str, message: str) -> tuple[threading.Thread,
 
     def run() -> None:
         try:
-            with requests.post(f"{url}/api/games/{gid}/turns", json={"message": message},
-                               headers=SSE, stream=True, timeout=60) as resp:
+            with requests.post(
+                f"{url}/api/games/{gid}/turns",
+                json={"message": message},
+                headers=SSE,
+                stream=True,
+                timeout=60,
+            ) as resp:
                 seen["status"] = resp.status_code
                 for chunk in resp.iter_content(None, decode_unicode=True):
                     seen["text"] += chunk
@@ -134,8 +140,9 @@ def test_two_hosts_alternate_turns_of_one_game(tmp_path: Path) -> None:
         messages = ["take the bread", "go west", "take the lantern", "go east"]
         for i, message in enumerate(messages):
             url = (host_a, host_b)[i % 2].url
-            resp = requests.post(f"{url}/api/games/{gid}/turns", json={"message": message},
-                                 timeout=60)
+            resp = requests.post(
+                f"{url}/api/games/{gid}/turns", json={"message": message}, timeout=60
+            )
             assert resp.status_code == 200, resp.text
         game = requests.get(f"{host_b.url}/api/games/{gid}", timeout=10).json()
         assert [t["status"] for t in game["turns"]] == ["completed"] * 4
@@ -160,12 +167,15 @@ def test_concurrent_turns_on_two_hosts_one_runs_one_409(tmp_path: Path) -> None:
         results: list[int] = []
 
         def post(url: str, message: str) -> None:
-            resp = requests.post(f"{url}/api/games/{gid}/turns", json={"message": message},
-                                 timeout=60)
+            resp = requests.post(
+                f"{url}/api/games/{gid}/turns", json={"message": message}, timeout=60
+            )
             results.append(resp.status_code)
 
-        threads = [threading.Thread(target=post, args=(h.url, m))
-                   for h, m in ((host_a, "look around"), (host_b, "take the bread"))]
+        threads = [
+            threading.Thread(target=post, args=(h.url, m))
+            for h, m in ((host_a, "look around"), (host_b, "take the bread"))
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -186,8 +196,9 @@ def test_two_workers_one_game_one_409(tmp_path: Path) -> None:
         results: list[int] = []
 
         def post(message: str) -> None:
-            resp = requests.post(f"{server.url}/api/games/{gid}/turns",
-                                 json={"message": message}, timeout=60)
+            resp = requests.post(
+                f"{server.url}/api/games/{gid}/turns", json={"message": message}, timeout=60
+            )
             results.append(resp.status_code)
 
         threads = [threading.Thread(target=post, args=(m,)) for m in ("look", "take bread")]

@@ -105,11 +105,15 @@ def _host_tool_script(sandbox_file: Path) -> Callable[[dict[str, Any], int], Rep
     def script(request: dict[str, Any], n: int) -> Reply | None:
         done = len(tool_results(request))
         if done == 0:
-            return Reply.tool("toolu_bash0000000000000000000", "Bash",
-                              {"command": f"echo pwned > {sandbox_file}"})
+            return Reply.tool(
+                "toolu_bash0000000000000000000", "Bash", {"command": f"echo pwned > {sandbox_file}"}
+            )
         if done == 1:
-            return Reply.tool("toolu_write000000000000000000", "Write",
-                              {"file_path": str(sandbox_file), "content": "pwned"})
+            return Reply.tool(
+                "toolu_write000000000000000000",
+                "Write",
+                {"file_path": str(sandbox_file), "content": "pwned"},
+            )
         return None
 
     return script
@@ -126,7 +130,9 @@ def test_model_gets_no_host_tools(make_app: Callable[..., Flask], tmp_path: Path
         assert not svc.offline
         gid = new_game(svc)
         events = play(svc, gid, "do something sneaky")
-        final_request = [r["body"] for r in stub.requests if r["path"].startswith("/v1/messages")][-1]
+        final_request = [r["body"] for r in stub.requests if r["path"].startswith("/v1/messages")][
+            -1
+        ]
         answers = [result_text(b) for b in tool_results(final_request)]
         assert len(answers) == 2
         assert all("No such tool available" in a for a in answers), answers

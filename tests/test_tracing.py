@@ -89,8 +89,7 @@ def turn_spans(all_spans: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return [s for s in all_spans.values() if name(s) == "turn"]
 
 
-def test_span_tree_of_one_turn(spans: Callable[[], dict[str, dict[str, Any]]],
-                               app: Flask) -> None:
+def test_span_tree_of_one_turn(spans: Callable[[], dict[str, dict[str, Any]]], app: Flask) -> None:
     """turn → "Claude Agent" → LLM spans with token metrics, and the game tool's span."""
     client = app.test_client()
     gid = new_game(client)
@@ -120,8 +119,9 @@ def test_span_tree_of_one_turn(spans: Callable[[], dict[str, dict[str, Any]]],
     assert all(s["root_span_id"] == turn["root_span_id"] for s in below)
 
 
-def test_parent_header_reparents_the_turn(spans: Callable[[], dict[str, dict[str, Any]]],
-                                          app: Flask) -> None:
+def test_parent_header_reparents_the_turn(
+    spans: Callable[[], dict[str, dict[str, Any]]], app: Flask
+) -> None:
     """A turn request carrying x-bt-parent-span becomes that span's child."""
     client = app.test_client()
     gid = new_game(client)
@@ -129,7 +129,8 @@ def test_parent_header_reparents_the_turn(spans: Callable[[], dict[str, dict[str
     with logger.start_span(name="client_turn") as outer:
         exported = outer.export()
     resp = client.post(
-        f"/api/games/{gid}/turns", json={"message": "look around"},
+        f"/api/games/{gid}/turns",
+        json={"message": "look around"},
         headers={"x-bt-parent-span": exported},
     )
     assert resp.status_code == 200
@@ -139,13 +140,13 @@ def test_parent_header_reparents_the_turn(spans: Callable[[], dict[str, dict[str
     assert turn["root_span_id"] == outer.root_span_id
 
 
-def test_concurrent_games_never_mix_spans(spans: Callable[[], dict[str, dict[str, Any]]],
-                                          make_app: Callable[..., Flask]) -> None:
+def test_concurrent_games_never_mix_spans(
+    spans: Callable[[], dict[str, dict[str, Any]]], make_app: Callable[..., Flask]
+) -> None:
     """Three games played at the same time on one loop: each SDK span under its own turn."""
     app = make_app(GM_OFFLINE_FIRST_TOKEN_MS="200", GM_OFFLINE_TOKENS_PER_S="300")
     client = app.test_client()
-    actions = {"take the bread": "take_item", "look around": "look_around",
-               "go west": "move"}
+    actions = {"take the bread": "take_item", "look around": "look_around", "go west": "move"}
     games = {new_game(client): message for message in actions}
     spans()
     errors: list[BaseException] = []
@@ -215,8 +216,9 @@ def test_restore_failure_warns_once_and_never_raises(
     assert "restore_logger_context failed" in tracing.get_tracing_status()["error"]
 
 
-def test_feedback_reaches_the_turn_span(spans: Callable[[], dict[str, dict[str, Any]]],
-                                        app: Flask) -> None:
+def test_feedback_reaches_the_turn_span(
+    spans: Callable[[], dict[str, dict[str, Any]]], app: Flask
+) -> None:
     """A rating is logged as feedback on the rated turn's span, and stored."""
     client = app.test_client()
     gid = new_game(client)
@@ -232,8 +234,9 @@ def test_feedback_reaches_the_turn_span(spans: Callable[[], dict[str, dict[str, 
     assert [c["comment"]["text"] for c in comments] == ["too short"]
 
 
-def test_setup_without_key_is_disabled(monkeypatch: pytest.MonkeyPatch,
-                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_setup_without_key_is_disabled(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """No key: setup returns False and says "tracing disabled"; flush and restore no-op."""
     monkeypatch.delenv("BRAINTRUST_API_KEY", raising=False)
     tracing.reset_for_tests()

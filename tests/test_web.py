@@ -73,19 +73,27 @@ def test_json_turn(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "status", "code"),
     [
-        ({"data": "message=hi", "content_type": "application/x-www-form-urlencoded"}, 415,
-         "unsupported_media_type"),
+        (
+            {"data": "message=hi", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+        ),
         ({"data": "{not json", "content_type": "application/json"}, 400, "invalid_input"),
         ({"json": {}}, 400, "invalid_input"),
         ({"json": {"message": "   "}}, 400, "invalid_input"),
         ({"json": {"message": 42}}, 400, "invalid_input"),
         ({"json": ["look"]}, 400, "invalid_input"),
         ({"json": {"message": "x" * 2001}}, 400, "invalid_input"),
-        ({"data": json.dumps({"message": "x" * 100_000}), "content_type": "application/json"},
-         413, "request_entity_too_large"),
+        (
+            {"data": json.dumps({"message": "x" * 100_000}), "content_type": "application/json"},
+            413,
+            "request_entity_too_large",
+        ),
     ],
 )
-def test_turn_validation(client: FlaskClient, kwargs: dict[str, Any], status: int, code: str) -> None:
+def test_turn_validation(
+    client: FlaskClient, kwargs: dict[str, Any], status: int, code: str
+) -> None:
     """Bad turn requests are refused with the contract's JSON error before any model call."""
     gid = new_game(client)
     resp = client.post(f"/api/games/{gid}/turns", **kwargs)
@@ -162,7 +170,9 @@ def test_feedback_is_stored(app: Flask, client: FlaskClient) -> None:
     assert client.post(url, json={"score": 1, "comment": "lovely"}).status_code == 204
     assert client.post(url, json={"score": 2}).status_code == 400
     assert client.post(url, json={"score": True}).status_code == 400
-    assert client.post(f"/api/games/{gid}/turns/nope/feedback", json={"score": 0}).status_code == 404
+    assert (
+        client.post(f"/api/games/{gid}/turns/nope/feedback", json={"score": 0}).status_code == 404
+    )
     stored = app.extensions["game_master"].store.list_feedback(turn_id)
     assert [(f["score"], f["comment"]) for f in stored] == [(1.0, "lovely")]
 
@@ -205,8 +215,11 @@ def test_sse_over_real_http(app: Flask) -> None:
     with LiveServer(app) as live:
         gid = requests.post(f"{live.url}/api/games", json={}, timeout=10).json()["id"]
         with requests.post(
-            f"{live.url}/api/games/{gid}/turns", json={"message": "look around"},
-            headers=SSE, stream=True, timeout=60,
+            f"{live.url}/api/games/{gid}/turns",
+            json={"message": "look around"},
+            headers=SSE,
+            stream=True,
+            timeout=60,
         ) as resp:
             assert resp.headers["Content-Type"].startswith("text/event-stream")
             body = "".join(chunk for chunk in resp.iter_content(None, decode_unicode=True))
@@ -220,8 +233,11 @@ def test_disconnect_mid_stream_still_stores_the_turn(make_app: Callable[..., Fla
     with LiveServer(app) as live:
         gid = requests.post(f"{live.url}/api/games", json={}, timeout=10).json()["id"]
         resp = requests.post(
-            f"{live.url}/api/games/{gid}/turns", json={"message": "look around"},
-            headers=SSE, stream=True, timeout=60,
+            f"{live.url}/api/games/{gid}/turns",
+            json={"message": "look around"},
+            headers=SSE,
+            stream=True,
+            timeout=60,
         )
         seen = ""
         for chunk in resp.iter_content(64, decode_unicode=True):
@@ -238,3 +254,22 @@ def test_disconnect_mid_stream_still_stores_the_turn(make_app: Callable[..., Fla
     assert turns[0].status == "completed"
     assert "Village Square" in (turns[0].narration or "")
     assert "event: turn.completed" not in seen
+
+
+def test_page_is_served_with_a_strict_csp(client: FlaskClient) -> None:
+    """The page forbids inline script and other origins, so model text can never run."""
+    resp = client.get("/")
+    assert resp.status_code == 200
+    csp = resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in resp.get_data(as_text=True)
+
+
+def test_game_json_shows_each_turns_rating(client: FlaskClient) -> None:
+    """After a reload the page can tell which replies were rated."""
+    gid = new_game(client)
+    turn_id = play(client, gid, "look around")["turn_id"]
+    client.post(f"/api/games/{gid}/turns/{turn_id}/feedback", json={"score": 1})
+    turns = client.get(f"/api/games/{gid}").get_json()["turns"]
+    assert turns[0]["feedback"] == 1.0
