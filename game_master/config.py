@@ -80,7 +80,7 @@ def load_settings(
         settings["GM_DATA_DIR"] = Path(instance_path)
     settings["GM_DATA_DIR"] = Path(settings["GM_DATA_DIR"]).resolve()
     if not settings["DATABASE_URL"]:
-        settings["DATABASE_URL"] = str(settings["GM_DATA_DIR"] / "game_master.db")
+        settings["DATABASE_URL"] = f"sqlite:///{settings['GM_DATA_DIR'] / 'game_master.db'}"
     elif not str(settings["DATABASE_URL"]).startswith(
         ("postgres://", "postgresql://", "sqlite:///")
     ):

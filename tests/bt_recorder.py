@@ -763,14 +763,17 @@ class BraintrustRecorder:
     def _experiment_summary(
         self, headers: dict[str, str], body: bytes, query: dict[str, str], exp_id: str
     ) -> _Reply:
-        """GET /v1/experiment/{id}/summarize: mean of each score over root spans, no diff."""
-        sums: dict[str, list[float]] = {}
+        """GET /v1/experiment/{id}/summarize: per score, the mean over traces (no diffs)."""
+        per_trace: dict[str, dict[str, list[float]]] = {}
         for row in self._object_rows("experiment", exp_id):
-            if row.get("span_parents"):
-                continue
+            trace = per_trace.setdefault(str(row.get("root_span_id") or row.get("id")), {})
             for name, value in (row.get("scores") or {}).items():
-                if isinstance(value, (int, float)):
-                    sums.setdefault(name, []).append(float(value))
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    trace.setdefault(name, []).append(float(value))
+        sums: dict[str, list[float]] = {}
+        for trace in per_trace.values():
+            for name, vals in trace.items():
+                sums.setdefault(name, []).append(sum(vals) / len(vals))
         scores = {
             name: {
                 "name": name,

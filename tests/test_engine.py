@@ -146,3 +146,26 @@ def test_model_gets_no_host_tools(make_app: Callable[..., Flask], tmp_path: Path
         assert events[-1].narration.startswith("RESULTS:")
     finally:
         stub.stop()
+
+
+def test_lost_transcript_starts_a_new_session_with_a_recap(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    """If the Claude transcript is gone, the game goes on and the model gets the story."""
+    first = service_of(make_app())
+    gid = new_game(first)
+    play(first, gid, "take the bread")
+    old_session = first.store.get_game(gid).session_id
+    first.shutdown()
+
+    # Same database, a different data dir: the CLI has no transcript for the session.
+    second = service_of(make_app(data_dir=tmp_path / "other-host",
+                                 DATABASE_URL=first.settings["DATABASE_URL"]))
+    events = play(second, gid, "look around")
+    assert "Village Square" in events[-1].narration
+    game = second.store.get_game(gid)
+    assert game.session_id and game.session_id != old_session
+    assert second.narrator is not None
+    system = json.dumps([r["body"].get("system") for r in second.narrator.requests
+                         if isinstance(r["body"], dict) and r["body"].get("tools")][0])
+    assert "The story so far" in system and "take the bread" in system

@@ -69,7 +69,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
-def _e(n: int, uid: str | None = None) -> dict[str, Any]:
+def _e(n: int, uid: str | None = None) -> Any:
     """A transcript-like entry; ``uid`` becomes its ``uuid`` when given."""
     entry: dict[str, Any] = {"type": "user", "n": n, "message": {"content": f"line {n}"}}
     if uid is not None:
@@ -134,15 +134,16 @@ def test_same_uuid_in_another_session_or_subpath_is_kept(db: Store) -> None:
 def test_entries_without_uuid_are_all_kept(db: Store) -> None:
     """Entries with no uuid (titles, tags, markers) are appended every time, even if equal."""
     s = SqlSessionStore(db)
-    title = {"type": "custom-title", "customTitle": "The Drowned Bell"}
+    title: Any = {"type": "custom-title", "customTitle": "The Drowned Bell"}
+    tag: Any = {"type": "tag", "tag": "x", "uuid": ""}
 
     async def run() -> list[Any] | None:
-        await s.append(KEY, [title, title, {"type": "tag", "tag": "x", "uuid": ""}])
+        await s.append(KEY, [title, title, tag])
         await s.append(KEY, [title])
         return await s.load(KEY)
 
     loaded = asyncio.run(run())
-    assert loaded == [title, title, {"type": "tag", "tag": "x", "uuid": ""}, title]
+    assert loaded == [title, title, tag, title]
 
 
 def test_order_is_preserved_across_three_batches(db: Store) -> None:
@@ -248,7 +249,7 @@ def test_concurrent_appends_from_four_threads_keep_every_entry(db: Store) -> Non
     for th in threads:
         th.join(timeout=120)
     assert not errors, errors
-    loaded = asyncio.run(s.load(KEY)) or []
+    loaded: list[Any] = list(asyncio.run(s.load(KEY)) or [])
     uuids = [e.get("uuid") for e in loaded]
     assert len(loaded) == 4 * 25 * 3 + 25  # per thread: 2 unique + 1 without uuid; shared once
     assert sorted(u for u in uuids if u and u.startswith("shared-")) == sorted(
