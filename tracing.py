@@ -230,3 +230,75 @@ def log_feedback(span_id: str, score: float, comment: str | None) -> bool:
     except Exception as exc:
         log.warning("could not send feedback to Braintrust: %s", exc)
         return False
+
+
+def start_game_trace(game_id: str, game_input: dict[str, Any]) -> str | None:
+    """Start and end a root span ``game``; return its exported form (None when off).
+
+    Every turn of the game parents its ``turn`` span on this export, across requests,
+    workers and restarts; :func:`update_game_trace` later fills in the output.
+    """
+    logger = _status["logger"]
+    if logger is None:
+        return None
+    try:
+        span = logger.start_span(
+            name="game", type="task", input=game_input, metadata={"game_id": game_id}
+        )
+        exported = span.export()
+        span.end()
+        return str(exported)
+    except Exception as exc:
+        log.warning("could not start the game's root span: %s", exc)
+        return None
+
+
+def update_game_trace(exported: str, output: dict[str, Any], metadata: dict[str, Any]) -> bool:
+    """Merge aggregated output into a game's root span (``braintrust.update_span``)."""
+    if _status["logger"] is None or not exported:
+        return False
+    try:
+        import braintrust
+
+        braintrust.update_span(exported=exported, output=output, metadata=metadata)
+        return True
+    except Exception as exc:
+        log.warning("could not update the game's root span: %s", exc)
+        return False
+
+
+_login_started = threading.Event()
+
+
+def permalink(exported: str) -> str | None:
+    """A browser link to a span, or None until Braintrust's org info is known.
+
+    Building a link needs a login; that must never hold a turn, so the first call starts
+    the login on a background thread and later calls return links.
+    """
+    if _status["logger"] is None or not exported:
+        return None
+    try:
+        import braintrust
+        from braintrust import logger as bt_logger
+
+        if not bt_logger._state.logged_in:
+            if not _login_started.is_set():
+                _login_started.set()
+                threading.Thread(target=_background_login, daemon=True).start()
+            return None
+        return str(braintrust.permalink(exported))
+    except Exception as exc:
+        log.debug("no permalink: %s", exc)
+        return None
+
+
+def _background_login() -> None:
+    """Log in to Braintrust off the request path (errors are recorded, not raised)."""
+    try:
+        import braintrust
+
+        braintrust.login(api_key=os.environ.get("BRAINTRUST_API_KEY") or None)
+    except Exception as exc:
+        log.warning("Braintrust login failed: %s", exc)
+        _status["error"] = f"login failed: {exc}"

@@ -21,6 +21,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "GM_DEBUG_TOKEN": (None, "str"),
     "GM_CLI_PATH": (None, "str"),
     "GM_SHUTDOWN_GRACE_S": (20.0, "float"),
+    "GM_TOOL_WORKER_URL": (None, "str"),
     "SECRET_KEY": (None, "str"),
     "ANTHROPIC_API_KEY": (None, "str"),
     "ANTHROPIC_AUTH_TOKEN": (None, "str"),

@@ -19,6 +19,8 @@ from . import rules, tools
 from .errors import AgentUnavailable, GameMasterError, TurnTimeout
 from .events import GameEvent, StateEvent, TextDelta, ToolEvent, TurnCompleted, TurnStarted
 from .rules import Scenario
+from .scoring import turn_scores
+from .session_store import SqlSessionStore
 from .store import GameRecord, Store, TurnRecord
 
 try:  # tracing is optional at run time: without braintrust, spans are no-ops
@@ -39,6 +41,10 @@ SCRUBBED_ENV = (
     "GM_DEBUG_TOKEN",
 )
 MAX_AGENT_STEPS = 12
+# Claude transcripts are mirrored to the database under this one project key. The SDK would
+# derive the key from the CLI's cwd (<GM_DATA_DIR>/sandbox), which differs between hosts, and
+# a resume on another host would then find nothing. Session ids are UUIDs, so sharing is safe.
+SESSION_PROJECT_KEY = "game-master"
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,10 @@ class MasterConfig:
     cli_env: dict[str, str] = field(default_factory=dict)
     turn_timeout_s: float = 120.0
     cli_path: str | None = None
+    # Tracing hooks, given by the app (tracing.py); both must swallow their own errors.
+    trace_link: Callable[[str], str | None] | None = None
+    on_turn_end: Callable[[str], None] | None = None
+    tool_executor: Callable[[str, Scenario], tools.ToolExecutor] | None = None
 
 
 @dataclass
@@ -163,13 +173,16 @@ class GameMaster:
         """``executor_factory(game_id, scenario)`` decides where tools run (default: here)."""
         self.store = store
         self.config = config
-        self._executor_factory = executor_factory or (
-            lambda gid, sc: tools.local_executor(store, gid, sc)
+        self._executor_factory = (
+            executor_factory
+            or config.tool_executor
+            or (lambda gid, sc: tools.local_executor(store, gid, sc))
         )
         self.sandbox_dir = config.data_dir / "sandbox"
         self.claude_config_dir = config.data_dir / "claude"
         self.sandbox_dir.mkdir(parents=True, exist_ok=True)
         self.claude_config_dir.mkdir(parents=True, exist_ok=True)
+        self.session_store = SqlSessionStore(store, project_key=SESSION_PROJECT_KEY)
 
     def options(self, game: GameRecord, *, recap: str = "") -> Any:
         """ClaudeAgentOptions for one game: game tools only, no host tools, no settings."""
@@ -193,6 +206,7 @@ class GameMaster:
             cwd=str(self.sandbox_dir),
             env=env,
             resume=game.session_id,
+            session_store=self.session_store,
             include_partial_messages=True,
             max_turns=MAX_AGENT_STEPS,
             cli_path=self.config.cli_path,
@@ -209,7 +223,8 @@ class GameMaster:
             resumed = game.session_id is not None
         except claude_agent_sdk.CLINotFoundError as exc:
             raise AgentUnavailable("The game master's Claude CLI is not installed.") from exc
-        except claude_agent_sdk.ClaudeSDKError as exc:
+        except (claude_agent_sdk.ClaudeSDKError, RuntimeError) as exc:
+            # RuntimeError: the session store could not be read while materialising a resume.
             if game.session_id is None:
                 raise AgentUnavailable(f"The game master could not start: {exc}") from exc
             # The transcript is gone (another host without the session store, a wiped data
@@ -297,8 +312,14 @@ class GameMaster:
                 rules.load_scenario(game.scenario),
             )
             yield StateEvent(state=state)
-            span.log(output=text, metrics=_usage_metrics(usage))
+            span.log(
+                output=text,
+                metrics=_usage_metrics(usage),
+                scores=turn_scores(text, tool_calls),
+            )
             trace = _trace_info(span)
+            if trace and self.config.trace_link:
+                trace["url"] = await asyncio.to_thread(self.config.trace_link, span.export())
             done = await asyncio.to_thread(
                 self.store.finish_turn,
                 turn.id,
@@ -309,6 +330,8 @@ class GameMaster:
                 span_id=trace["id"] if trace else None,
                 trace=trace,
             )
+            if self.config.on_turn_end:
+                await asyncio.to_thread(self.config.on_turn_end, game.id)
             yield TurnCompleted(
                 turn_id=turn.id,
                 narration=text,
@@ -409,6 +432,8 @@ class GameMaster:
                         }
                         tool_calls.append(call)
                         yield ToolEvent(call["name"], args, result, call["is_error"])
+            elif isinstance(msg, sdk.MirrorErrorMessage):
+                log.warning("mirroring the transcript of game %s failed: %s", turn.game_id, msg)
             elif isinstance(msg, sdk.ResultMessage):
                 if msg.session_id and msg.session_id != session.session_id:
                     session.session_id = msg.session_id

@@ -14,12 +14,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import tracing
+
 from . import rules
 from .errors import InvalidInput
 from .master import GameMaster, MasterConfig
 from .offline import OfflineNarrator
 from .runtime import AgentRuntime, TurnHandle
-from .store import GameRecord, Store
+from .store import GameRecord, Store, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +120,38 @@ class GameService:
             state = rules.new_game_state(new.name, new.cls, scenario)
         except rules.RuleError as exc:
             raise InvalidInput(str(exc)) from exc
-        return self.store.create_game(state, owner=owner)
+        game = self.store.create_game(state, owner=owner)
+        exported = tracing.start_game_trace(
+            game.id,
+            {
+                "character": {"name": state.character.name, "class": state.character.cls},
+                "scenario": scenario.id,
+            },
+        )
+        if exported:
+            self.store.set_trace_root(game.id, exported)
+            game.trace_root = exported
+        return game
+
+    def update_game_trace(self, game_id: str) -> None:
+        """Log the game's aggregated story on its root span (after every turn)."""
+        try:
+            game = self.store.get_game(game_id)
+            if not game.trace_root:
+                return
+            output, metadata = game_summary(game, self.store.list_turns(game_id))
+            tracing.update_game_trace(game.trace_root, output, metadata)
+        except Exception:  # telemetry never breaks a turn
+            log.warning("could not update the root span of game %s", game_id, exc_info=True)
+
+    def _tool_executor(self) -> Any:
+        """Run tools here, or on the tool worker when GM_TOOL_WORKER_URL is set."""
+        url = self.settings.get("GM_TOOL_WORKER_URL")
+        if not url:
+            return None
+        from .worker import remote_executor
+
+        return lambda game_id, scenario: remote_executor(url, game_id)
 
     def game_view(self, game: GameRecord) -> dict[str, Any]:
         """A game as the API returns it."""
@@ -166,6 +199,40 @@ class GameService:
             "offline": self.offline,
             "pool": self.runtime.stats().to_dict() if self.runtime is not None else None,
         }
+
+
+SUMMARY_TURNS = 50
+EXCERPT_CHARS = 200
+
+
+def game_summary(
+    game: GameRecord, turns: list[TurnRecord]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Aggregated output and metadata for a game's root span (queryable per conversation)."""
+    done = [t for t in turns if t.status == "completed"]
+    char = game.state.character
+    output = {
+        "game_id": game.id,
+        "character": {"name": char.name, "class": char.cls, "hp": char.hp, "max_hp": char.max_hp},
+        "total_turns": len(turns),
+        "completed_turns": len(done),
+        "turns": [
+            {
+                "number": t.number,
+                "player_message": t.player_message,
+                "narration_excerpt": (t.narration or "")[:EXCERPT_CHARS],
+                "tools": [c["name"] for c in t.tool_calls],
+                "status": t.status,
+            }
+            for t in turns[-SUMMARY_TURNS:]
+        ],
+        "first_message": turns[0].player_message if turns else None,
+        "latest_narration": done[-1].narration if done else None,
+        "outcome": game.state.outcome,
+        "location": game.state.location,
+    }
+    metadata = {"game_id": game.id, "total_turns": len(turns), "outcome": game.state.outcome}
+    return output, metadata
 
 
 def parse_new_game(payload: Any) -> NewGame:

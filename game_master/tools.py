@@ -17,6 +17,12 @@ from typing import Any, Protocol, TypeVar
 from . import rules
 from .lore import lore_index
 from .rules import GameState, RuleError, Scenario
+from .scoring import tool_scores
+
+try:  # tracing is optional at run time
+    import braintrust
+except ImportError:  # pragma: no cover - braintrust is a declared dependency
+    braintrust = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -310,9 +316,22 @@ def execute_tool(
     if not isinstance(args, dict):
         return ToolOutcome(name, {"error": "arguments must be a JSON object"}, True)
     try:
-        return ToolOutcome(name, spec.run(store, game_id, scenario, args), False)
+        outcome = ToolOutcome(name, spec.run(store, game_id, scenario, args), False)
     except RuleError as exc:
-        return ToolOutcome(name, {"error": str(exc)}, True)
+        outcome = ToolOutcome(name, {"error": str(exc)}, True)
+    _log_scores(outcome)
+    return outcome
+
+
+def _log_scores(outcome: ToolOutcome) -> None:
+    """Put the call's scores on the current (tool) span; a no-op when tracing is off."""
+    scores = tool_scores(outcome.name, outcome.result, outcome.is_error)
+    if braintrust is None or not scores:
+        return
+    try:
+        braintrust.current_span().log(scores=scores)
+    except Exception:  # telemetry never breaks a tool
+        log.debug("could not log tool scores", exc_info=True)
 
 
 ToolExecutor = Callable[[str, dict[str, Any]], Awaitable[ToolOutcome]]

@@ -17,6 +17,11 @@ Endpoints mirror what braintrust 0.47.0 calls:
 * ``POST /api/base_experiment/get_id`` answers 400 ("no base experiment").
 
 Anything else answers 404 JSON and is listed by ``unexpected()``.
+
+Caveat for the "refuse" fault: the SDK's long-lived connection retries a refused connection
+10 times with 0.5 s doubling backoff (about 8.5 minutes) inside each of its upload tries, so a
+flush against a refusing recorder blocks for minutes unless the test installs a lighter adapter
+with ``braintrust.set_http_adapter``.
 """
 
 from __future__ import annotations
@@ -83,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
     # HTTP/1.0: one request per connection, so "refuse" takes effect at once.
     protocol_version = "HTTP/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet."""
 
     def _read_body(self) -> bytes:
@@ -156,7 +161,7 @@ class BraintrustRecorder:
         self._thread: threading.Thread | None = None
         self._port = 0
         self.url = ""
-        self.mode: str | None = None
+        self._mode: str | None = None
         self._fault: dict[str, Any] = {}
         self.dropped_or_failed = 0
         self._reset_state()
@@ -213,7 +218,8 @@ class BraintrustRecorder:
     def stop(self) -> None:
         """Stop serving (idempotent)."""
         self._close_server()
-        self.mode = None
+        with self._cond:
+            self._mode, self._fault = None, {}
 
     def __enter__(self) -> BraintrustRecorder:
         """Start and return self."""
@@ -239,6 +245,16 @@ class BraintrustRecorder:
 
     # ------------------------------------------------------------------ faults
 
+    @property
+    def mode(self) -> str | None:
+        """The current fault kind (None: normal); assigning it calls ``set_fault`` with defaults."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, kind: str | None) -> None:
+        """Switch faults with default parameters."""
+        self.set_fault(kind)
+
     def set_fault(self, kind: str | None, **kw: Any) -> None:
         """Inject a fault: None, "status" (status=500), "slow" (seconds=1.0), "refuse".
 
@@ -253,13 +269,13 @@ class BraintrustRecorder:
             return
         if kind == "refuse":
             with self._cond:
-                self.mode, self._fault = "refuse", {}
+                self._mode, self._fault = "refuse", {}
             self._close_server()
             return
-        if self.mode == "refuse":
+        if self._mode == "refuse":
             self.restore()
         with self._cond:
-            self.mode = kind
+            self._mode = kind
             self._fault = {
                 "status": int(kw.get("status", 500)),
                 "seconds": float(kw.get("seconds", 1.0)),
@@ -269,8 +285,9 @@ class BraintrustRecorder:
     def restore(self) -> str:
         """Clear any fault; after "refuse", re-bind (same port if still free); return the URL."""
         with self._cond:
-            self.mode, self._fault = None, {}
-        if self._server is None and self._port:
+            refused = self._mode == "refuse"
+            self._mode, self._fault = None, {}
+        if refused and self._server is None:
             try:
                 self._serve(self._port)
             except OSError:
@@ -280,13 +297,13 @@ class BraintrustRecorder:
     def _upload_fault(self) -> _Reply | None:
         """Apply the current status/slow fault to one upload; a reply if it must fail."""
         with self._cond:
-            mode, fault = self.mode, dict(self._fault)
+            mode, fault = self._mode, dict(self._fault)
             if mode not in ("status", "slow"):
                 return None
             if fault.get("times") is not None:
                 self._fault["times"] = fault["times"] - 1
                 if self._fault["times"] <= 0:
-                    self.mode, self._fault = None, {}
+                    self._mode, self._fault = None, {}
         if mode == "slow":
             time.sleep(fault["seconds"])
             return None

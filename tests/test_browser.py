@@ -247,8 +247,9 @@ def test_play_stream_reload_and_feedback(serve: Any, new_page: Any, tmp_path: Pa
 
 def test_phone_width_has_no_horizontal_scroll(serve: Any, new_page: Any) -> None:
     base = serve()
-    page, problems = new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
-                              has_touch=True)
+    page, problems = new_page(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page.goto(base + "/")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     start_game(page, base)

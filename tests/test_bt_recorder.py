@@ -224,6 +224,13 @@ def test_recorder_mechanics(rec: BraintrustRecorder) -> None:
     assert _call(rec.url + "/logs3", json.dumps(envelope).encode())[0] == 401
     assert _call(rec.url + "/logs3", json.dumps(envelope).encode())[0] == 200
     assert rec.dropped_or_failed == 1 and rec.mode is None
+    rec.mode = "status"  # assigning the attribute works too (defaults: HTTP 500, no budget)
+    assert _call(rec.url + "/logs3", json.dumps(envelope).encode())[0] == 500
+    rec.mode = None
+    rec.set_fault("slow", seconds=0.3, times=1)
+    started = time.monotonic()
+    assert _call(rec.url + "/logs3", json.dumps(envelope).encode())[0] == 200
+    assert time.monotonic() - started >= 0.3 and rec.mode is None
 
     url = rec.url
     rec.set_fault("refuse")

@@ -12,6 +12,7 @@ from flask import Flask
 from game_master.events import StateEvent, TextDelta, ToolEvent, TurnCompleted, TurnStarted
 from game_master.offline import Reply
 from game_master.service import GameService
+from game_master.session_store import SqlSessionStore
 from game_master.tools import TOOLS
 
 from .stubs import ScriptedStub, result_text, tool_results
@@ -158,14 +159,22 @@ def test_lost_transcript_starts_a_new_session_with_a_recap(
     old_session = first.store.get_game(gid).session_id
     first.shutdown()
 
-    # Same database, a different data dir: the CLI has no transcript for the session.
-    second = service_of(make_app(data_dir=tmp_path / "other-host",
-                                 DATABASE_URL=first.settings["DATABASE_URL"]))
+    # Same database, a different data dir, and the mirrored transcript wiped: nothing holds
+    # the Claude session any more.
+    second = service_of(
+        make_app(data_dir=tmp_path / "other-host", DATABASE_URL=first.settings["DATABASE_URL"])
+    )
+    SqlSessionStore(second.store).clear()
     events = play(second, gid, "look around")
     assert "Village Square" in events[-1].narration
     game = second.store.get_game(gid)
     assert game.session_id and game.session_id != old_session
     assert second.narrator is not None
-    system = json.dumps([r["body"].get("system") for r in second.narrator.requests
-                         if isinstance(r["body"], dict) and r["body"].get("tools")][0])
+    system = json.dumps(
+        [
+            r["body"].get("system")
+            for r in second.narrator.requests
+            if isinstance(r["body"], dict) and r["body"].get("tools")
+        ][0]
+    )
     assert "The story so far" in system and "take the bread" in system

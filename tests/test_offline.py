@@ -44,9 +44,7 @@ def request(text: str, *turns: tuple[dict[str, Any], dict[str, Any], bool], **kw
     ]
     for n, (use, result, is_error) in enumerate(turns):
         tool_id = f"toolu_{n:024x}"
-        messages.append(
-            {"role": "assistant", "content": [dict(use, type="tool_use", id=tool_id)]}
-        )
+        messages.append({"role": "assistant", "content": [dict(use, type="tool_use", id=tool_id)]})
         block = {
             "type": "tool_result",
             "tool_use_id": tool_id,
@@ -275,9 +273,9 @@ def test_streaming_text_reply(narrator: OfflineNarrator) -> None:
     events = sse_events(raw)
     names = [name for name, _ in events]
     assert names[0] == "message_start" and names[-2:] == ["message_delta", "message_stop"]
-    assert names[1:-2] == ["content_block_start"] + ["content_block_delta"] * (
-        len(names) - 5
-    ) + ["content_block_stop"]
+    assert names[1:-2] == ["content_block_start"] + ["content_block_delta"] * (len(names) - 5) + [
+        "content_block_stop"
+    ]
     assert names.count("content_block_delta") > 1
     start = events[0][1]["message"]
     assert start["model"] == "claude-test" and start["role"] == "assistant"

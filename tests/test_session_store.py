@@ -249,7 +249,8 @@ def test_concurrent_appends_from_four_threads_keep_every_entry(db: Store) -> Non
     for th in threads:
         th.join(timeout=120)
     assert not errors, errors
-    loaded: list[Any] = list(asyncio.run(s.load(KEY)) or [])
+    result = asyncio.run(s.load(KEY))
+    loaded: list[Any] = list(result or [])
     uuids = [e.get("uuid") for e in loaded]
     assert len(loaded) == 4 * 25 * 3 + 25  # per thread: 2 unique + 1 without uuid; shared once
     assert sorted(u for u in uuids if u and u.startswith("shared-")) == sorted(
@@ -308,9 +309,7 @@ def test_game_resumes_on_another_host_from_the_store(
     svc = _app(tmp_path / "a", url).extensions["game_master"]
     try:
         game = svc.create_game({"character": {"name": "Ada", "class": "fighter"}})
-        options = svc.ensure_started().master.options(game)
-        if options.session_store is None:
-            pytest.xfail("GameMaster.options() does not pass session_store to the SDK yet")
+        assert svc.ensure_started().master.options(game).session_store is not None
         events = list(svc.start_turn(game.id, "take the bread").events(timeout=60))
         assert type(events[-1]).__name__ == "TurnCompleted", events[-1]
         session_id = svc.store.get_game(game.id).session_id
