@@ -59,4 +59,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         tracing.restore_logger_context()
 
     app.register_blueprint(bp)
+
+    from .commands import gm
+
+    app.cli.add_command(gm)
     return app

@@ -86,6 +86,9 @@ class GameService:
                     cli_env=cli_env,
                     turn_timeout_s=self.settings["GM_TURN_TIMEOUT_S"],
                     cli_path=self.settings["GM_CLI_PATH"],
+                    trace_link=tracing.permalink,
+                    on_turn_end=self.update_game_trace,
+                    tool_executor=self._tool_executor(),
                 ),
             )
             self.runtime = AgentRuntime(

@@ -1,0 +1,218 @@
+"""Command-line client that continues its trace on the server.
+
+Usage::
+
+    python -m game_master.client "look around" "take the bread"
+    python -m game_master.client --interactive
+    python -m game_master.client --server http://127.0.0.1:8000 --game GAME_ID "go west"
+
+With BRAINTRUST_API_KEY set, the conversation is one root span ``client_conversation``;
+each message is a ``client_turn`` span exported in the ``x-bt-parent-span`` header, so the
+server's ``turn`` span (and the SDK's spans under it) join the client's trace. The root span
+gets the aggregated turns at the end, as in the seed's example.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import requests
+
+DEFAULT_SERVER = "http://127.0.0.1:5000"
+
+
+class ClientError(Exception):
+    """The server answered an error or could not be reached."""
+
+
+def iter_sse(resp: requests.Response) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(event, data) pairs from a streaming SSE response; comments are skipped."""
+    name, data = None, []
+    for line in resp.iter_lines(decode_unicode=True):
+        if line is None:
+            continue
+        if line == "":
+            if name is not None:
+                yield name, json.loads("\n".join(data) or "{}")
+            name, data = None, []
+        elif line.startswith(":"):
+            continue
+        elif line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+
+
+class GameClient:
+    """Plays turns over HTTP and traces them as children of one client root span."""
+
+    def __init__(self, server: str, out: TextIO = sys.stdout, timeout: float = 300) -> None:
+        """Talk to ``server``; narration is written to ``out`` as it streams."""
+        self.server = server.rstrip("/")
+        self.out = out
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.turns: list[dict[str, Any]] = []
+
+    def _error(self, resp: requests.Response) -> ClientError:
+        """A ClientError from a JSON error answer."""
+        try:
+            err = resp.json()["error"]
+            return ClientError(f"{resp.status_code} {err['code']}: {err['message']}")
+        except (ValueError, KeyError, TypeError):
+            return ClientError(f"{resp.status_code}: {resp.text[:200]}")
+
+    def new_game(self, name: str, cls: str) -> str:
+        """Create a game; returns its id."""
+        resp = self.session.post(
+            f"{self.server}/api/games",
+            json={"character": {"name": name, "class": cls}},
+            timeout=30,
+        )
+        if resp.status_code != 201:
+            raise self._error(resp)
+        return str(resp.json()["id"])
+
+    def check_game(self, game_id: str) -> dict[str, Any]:
+        """The game JSON (raises ClientError if unknown)."""
+        resp = self.session.get(f"{self.server}/api/games/{game_id}", timeout=30)
+        if resp.status_code != 200:
+            raise self._error(resp)
+        return dict(resp.json())
+
+    def play(self, game_id: str, message: str, parent: str | None = None) -> dict[str, Any]:
+        """Play one turn, streaming narration to ``out``; returns turn.completed's data."""
+        headers = {"Accept": "text/event-stream"}
+        if parent:
+            headers["x-bt-parent-span"] = parent
+        with self.session.post(
+            f"{self.server}/api/games/{game_id}/turns",
+            json={"message": message},
+            headers=headers,
+            stream=True,
+            timeout=self.timeout,
+        ) as resp:
+            if resp.status_code != 200:
+                raise self._error(resp)
+            tools: list[str] = []
+            for event, data in iter_sse(resp):
+                if event == "text":
+                    self.out.write(data["delta"])
+                    self.out.flush()
+                elif event == "tool":
+                    tools.append(data["name"])
+                elif event == "error":
+                    raise ClientError(f"{data['code']}: {data['message']}")
+                elif event == "turn.completed":
+                    self.out.write("\n\n")
+                    self.out.flush()
+                    return {**data, "tools": tools}
+        raise ClientError("the stream ended before the turn completed")
+
+
+def _span(parent: Any, name: str, **kwargs: Any) -> Any:
+    """A child span of ``parent``, or a null context when tracing is off."""
+    if parent is None:
+        return contextlib.nullcontext(None)
+    return parent.start_span(name=name, **kwargs)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Create or continue a game and play the given (or typed) messages."""
+    import tracing
+
+    tracing.setup_tracing()
+    logger = tracing.get_logger()
+    client = GameClient(args.server, out=out)
+    try:
+        game_id = args.game or client.new_game(args.name, args.cls)
+        if args.game:
+            client.check_game(game_id)
+    except (ClientError, requests.RequestException) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"game {game_id} on {client.server}\n", file=sys.stderr)
+    root_cm = (
+        logger.start_span(
+            name="client_conversation",
+            type="task",
+            metadata={"game_id": game_id, "server": client.server},
+        )
+        if logger is not None
+        else contextlib.nullcontext(None)
+    )
+    status = 0
+    with root_cm as root:
+        for message in _messages(args):
+            with _span(root, "client_turn", input=message) as span:
+                exported = span.export() if span is not None else None
+                try:
+                    done = client.play(game_id, message, parent=exported)
+                except (ClientError, requests.RequestException) as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    if span is not None:
+                        span.log(error=str(exc))
+                    status = 1
+                    break
+                turn = {
+                    "message": message,
+                    "narration": done["narration"],
+                    "tools": done["tools"],
+                    "turn_id": done["turn_id"],
+                }
+                client.turns.append(turn)
+                if span is not None:
+                    span.log(output=done["narration"], metadata={"turn_id": done["turn_id"]})
+        if root is not None:
+            root.log(
+                input={"messages": [t["message"] for t in client.turns]},
+                output={
+                    "game_id": game_id,
+                    "turns": client.turns,
+                    "total_turns": len(client.turns),
+                },
+            )
+    tracing.flush_tracing()
+    return status
+
+
+def _messages(args: argparse.Namespace) -> Iterator[str]:
+    """The command-line messages, then typed lines in interactive mode."""
+    yield from args.messages
+    if args.interactive:
+        while True:
+            try:
+                line = input("> ").strip()
+            except EOFError:
+                return
+            if line in ("quit", "exit"):
+                return
+            if line:
+                yield line
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run."""
+    from dotenv import load_dotenv
+
+    load_dotenv(override=True)
+    parser = argparse.ArgumentParser(description="Play Game Master from the terminal.")
+    parser.add_argument("messages", nargs="*", help="turns to play, in order")
+    parser.add_argument("--interactive", "-i", action="store_true", help="then read lines")
+    parser.add_argument("--server", default=DEFAULT_SERVER, help="the Game Master URL")
+    parser.add_argument("--game", help="continue this game id")
+    parser.add_argument("--name", default="Wren", help="character name for a new game")
+    parser.add_argument("--class", dest="cls", default="rogue", help="character class")
+    args = parser.parse_args(argv)
+    if not args.messages and not args.interactive:
+        parser.error("give messages to play, or --interactive")
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
