@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import logging
 import os
@@ -33,13 +34,21 @@ log = logging.getLogger(__name__)
 DEFAULT_IDLE_SECONDS = 300.0
 
 
+CLI_RSS_BYTES = 220 * 2**20  # measured: one idle Claude CLI process (bench/README)
+DEFAULT_MAX_LIVE = 10
+
+
 def default_pool_size() -> int:
-    """Live CLI processes per worker: about 190 MB each, so a quarter of RAM at most."""
+    """Live CLI processes per worker: 10 (about 2.2 GB), less on a small machine.
+
+    A quarter of RAM at most; an idle game costs only database rows, and a turn for an
+    evicted game resumes its session (about half a second).
+    """
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
-        return 8
-    return max(2, min(32, int(total * 0.25 // (190 * 2**20))))
+        return 4
+    return max(2, min(DEFAULT_MAX_LIVE, int(total * 0.25 // CLI_RSS_BYTES)))
 
 
 @dataclass
@@ -56,6 +65,7 @@ class PoolStats:
     resumes: int
     turns: int
     failed_turns: int
+    seat_waits: int
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -118,7 +128,8 @@ class AgentRuntime:
         self._thread: threading.Thread | None = None
         self._base_context: contextvars.Context | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._pool_lock: asyncio.Lock | None = None
+        self._pool_cond: asyncio.Condition | None = None
+        self._connecting = 0
         self._stats = {
             "connects": 0,
             "evictions": 0,
@@ -126,6 +137,7 @@ class AgentRuntime:
             "resumes": 0,
             "turns": 0,
             "failed_turns": 0,
+            "seat_waits": 0,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -143,7 +155,7 @@ class AgentRuntime:
             # A clean context for connecting clients, so their reader tasks never inherit
             # a request's span.
             self._base_context = contextvars.copy_context()
-            self._pool_lock = asyncio.Lock()
+            self._pool_cond = asyncio.Condition()
             reaper = loop.create_task(self._reap_idle())
             ready.set()
             try:
@@ -280,48 +292,87 @@ class AgentRuntime:
     # ------------------------------------------------------------------ pool
 
     async def _acquire(self, game_id: str) -> LiveSession:
-        """The game's live session, connecting (and resuming) one if needed."""
-        assert self._pool_lock is not None
-        async with self._pool_lock:
-            session = self._live.get(game_id)
-            if session is not None and not session.broken:
-                self._live.move_to_end(game_id)
-                session.busy = True
-                return session
-            if session is not None:
-                del self._live[game_id]
-                await self.master.disconnect(session)
-            while len(self._live) >= self.max_live:
-                victim = next((s for s in self._live.values() if not s.busy), None)
-                if victim is None:
+        """The game's live session, connecting (and resuming) one if needed.
+
+        At most ``max_live`` CLI processes exist (live plus connecting). When all seats
+        are taken, the least recently used idle one is closed; when every seat is busy,
+        the turn waits for one (up to the turn timeout) rather than failing at once.
+        Connecting happens outside the pool lock, so slow connects do not queue others.
+        """
+        assert self._pool_cond is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.master.config.turn_timeout_s
+        victim: LiveSession | None = None
+        async with self._pool_cond:
+            while True:
+                session = self._live.get(game_id)
+                if session is not None and not session.broken and not session.busy:
+                    self._live.move_to_end(game_id)
+                    session.busy = True
+                    return session
+                if session is not None and session.broken and not session.busy:
+                    del self._live[game_id]
+                    self._spawn(self.master.disconnect(session))
+                    continue
+                if session is None:
+                    if len(self._live) + self._connecting < self.max_live:
+                        break
+                    victim = next((s for s in self._live.values() if not s.busy), None)
+                    if victim is not None:
+                        del self._live[victim.game_id]
+                        self._stats["evictions"] += 1
+                        break
+                remaining = deadline - loop.time()
+                if remaining <= 0:
                     raise AgentUnavailable(
                         "Every game-master seat is busy; try again in a moment.", retry_after=5
                     )
-                del self._live[victim.game_id]
-                self._stats["evictions"] += 1
+                self._stats["seat_waits"] += 1
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await self._pool_cond.wait()
+            self._connecting += 1
+        try:
+            if victim is not None:
                 await self.master.disconnect(victim)
             game = await asyncio.to_thread(self.store.get_game, game_id)
             assert self._base_context is not None
             # Connect in the runtime's clean context: the client's reader task lives on
             # after this turn and must not keep this request's span as its parent.
-            task = asyncio.get_running_loop().create_task(
+            session = await loop.create_task(
                 self.master.connect(game), context=self._base_context.copy()
             )
-            session = await task
+        except BaseException:
+            async with self._pool_cond:
+                self._connecting -= 1
+                self._pool_cond.notify_all()
+            raise
+        async with self._pool_cond:
+            self._connecting -= 1
             self._stats["connects"] += 1
             if session.resumed:
                 self._stats["resumes"] += 1
             session.busy = True
             self._live[game_id] = session
-            return session
+        return session
+
+    def _spawn(self, coro: Any) -> None:
+        """Run a cleanup coroutine in the background, keeping a reference until done."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _release(self, session: LiveSession) -> None:
         """Return a session to the pool, or close it if it broke during the turn."""
-        session.busy = False
-        session.last_used = time.monotonic()
-        if session.broken:
-            if self._live.get(session.game_id) is session:
+        assert self._pool_cond is not None
+        async with self._pool_cond:
+            session.busy = False
+            session.last_used = time.monotonic()
+            broken = session.broken
+            if broken and self._live.get(session.game_id) is session:
                 del self._live[session.game_id]
+            self._pool_cond.notify_all()
+        if broken:
             await self.master.disconnect(session)
 
     async def _reap_idle(self) -> None:
@@ -334,11 +385,17 @@ class AgentRuntime:
                 for s in list(self._live.values())
                 if not s.busy and now - s.last_used > self.idle_seconds
             ]
+            closed = []
             for session in stale:
                 if self._live.get(session.game_id) is session and not session.busy:
                     del self._live[session.game_id]
                     self._stats["idle_closed"] += 1
-                    await self.master.disconnect(session)
+                    closed.append(session)
+            for session in closed:
+                await self.master.disconnect(session)
+            if closed and self._pool_cond is not None:
+                async with self._pool_cond:
+                    self._pool_cond.notify_all()
 
     async def _close_all(self) -> None:
         """Disconnect every live session."""

@@ -213,3 +213,16 @@ def test_two_workers_one_game_one_409(tmp_path: Path) -> None:
         assert events == []
     finally:
         server.stop()
+
+
+def test_turns_wait_for_a_seat_instead_of_failing(make_app: Callable[..., Flask]) -> None:
+    """Three games at once on a one-seat pool: all three turns complete, one at a time."""
+    app = make_app(GM_MAX_LIVE_SESSIONS="1", GM_OFFLINE_FIRST_TOKEN_MS="200")
+    svc = app.extensions["game_master"]
+    games = [svc.create_game({}).id for _ in range(3)]
+    handles = [svc.start_turn(gid, "look around") for gid in games]
+    for handle in handles:
+        events = list(handle.events(timeout=60))
+        assert events[-1].name == "turn.completed", events[-1]
+    stats = svc.runtime.stats()
+    assert stats.live == 1 and stats.connects == 3 and stats.seat_waits >= 1
