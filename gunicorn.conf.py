@@ -22,6 +22,8 @@ _turn_timeout = _env_float("GM_TURN_TIMEOUT_S", 120.0)
 _shutdown_grace = _env_float("GM_SHUTDOWN_GRACE_S", 20.0)
 _flush_deadline = _env_float("GM_FLUSH_DEADLINE_S", 5.0)
 
+os.environ.setdefault("GM_ENV", "production")  # SECRET_KEY required, debug off
+
 bind = os.environ.get("GM_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_class = "gthread"

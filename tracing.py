@@ -33,6 +33,9 @@ _status: dict[str, Any] = {
     "last_flush": None,
     "last_flush_error": None,
     "restore_errors": 0,
+    "dropped_batches": 0,
+    "last_drop": None,
+    "flush_failures": 0,
 }
 
 
@@ -66,6 +69,7 @@ def setup_tracing(*, force: bool = False) -> bool:
             return False
         try:
             project = _status["project"]
+            _bound_braintrust_io(braintrust)
             if not setup_claude_agent_sdk(api_key=api_key, project=project):
                 raise RuntimeError("setup_claude_agent_sdk returned False")
             # Keep our own logger: worker threads and the agent loop get it back through
@@ -76,9 +80,67 @@ def setup_tracing(*, force: bool = False) -> bool:
             _status["error"] = f"set-up failed: {exc}"
             return False
         _status.update(enabled=True, logger=logger)
+        _count_dropped_batches()
         atexit.register(flush_tracing)
         log.info("tracing enabled: Braintrust project %r", project)
         return True
+
+
+HTTP_RETRIES = 2
+HTTP_TIMEOUT_S = 10.0
+
+
+def _bound_braintrust_io(braintrust: Any) -> None:
+    """Keep Braintrust's network I/O bounded: telemetry must never hold the app.
+
+    Out of the box a refused connection is retried with doubling backoff for minutes
+    inside every upload try, and Braintrust's own atexit flush waits for all of it, so a
+    down Braintrust could hold a stopping worker past gunicorn's graceful timeout. We use
+    a short retry policy and our own atexit flush, which has a deadline.
+    """
+    os.environ.setdefault("BRAINTRUST_DISABLE_ATEXIT_FLUSH", "1")
+    braintrust.set_http_adapter(
+        braintrust.RetryRequestExceptionsAdapter(
+            base_num_retries=HTTP_RETRIES,
+            backoff_factor=0.2,
+            default_timeout_secs=HTTP_TIMEOUT_S,
+        )
+    )
+
+
+class _DropCounter:
+    """Stands in for the background logger's stderr: counts dropped batches, logs them."""
+
+    def __init__(self, target: Any) -> None:
+        """Forward everything to ``target`` (normally sys.stderr)."""
+        self.target = target
+
+    def write(self, text: str) -> int:
+        """Count "Dropping batch" / "Dropped N elements" lines, then forward."""
+        if "Dropping batch" in text or "Dropped " in text:
+            _status["dropped_batches"] += 1
+            _status["last_drop"] = text.strip()[:300]
+            log.warning("Braintrust dropped spans: %s", text.strip()[:300])
+            return len(text)
+        return int(self.target.write(text))
+
+    def flush(self) -> None:
+        """Flush the target."""
+        self.target.flush()
+
+
+def _count_dropped_batches() -> None:
+    """Route the background logger's drop messages through :class:`_DropCounter`."""
+    try:
+        import sys
+
+        from braintrust import logger as bt_logger
+
+        bg = bt_logger._state.global_bg_logger()
+        if not isinstance(getattr(bg, "outfile", None), _DropCounter):
+            bg.outfile = _DropCounter(sys.stderr)
+    except Exception as exc:  # status reporting is best effort
+        log.debug("cannot count dropped Braintrust batches: %s", exc)
 
 
 def is_enabled() -> bool:
@@ -141,11 +203,13 @@ def flush_tracing(deadline_s: float = FLUSH_DEADLINE_S) -> bool:
     finished = done.wait(deadline_s)
     _status["last_flush"] = time.time()
     if not finished:
+        _status["flush_failures"] += 1
         _status["last_flush_error"] = f"flush did not finish within {deadline_s:.1f}s"
         log.warning("Braintrust flush did not finish within %.1fs", deadline_s)
         return False
     if failure:
-        _status["last_flush_error"] = f"{type(failure[0]).__name__}: {failure[0]}"
+        _status["flush_failures"] += 1
+        _status["last_flush_error"] = f"{type(failure[0]).__name__}: {failure[0]}"[:500]
         log.warning("Braintrust flush failed: %s", failure[0])
         return False
     _status["last_flush_error"] = None
@@ -185,6 +249,9 @@ def get_tracing_status() -> dict[str, Any]:
         "last_flush": _status["last_flush"],
         "last_flush_error": _status["last_flush_error"],
         "queue_length": None,
+        "dropped_batches": _status["dropped_batches"],
+        "last_drop": _status["last_drop"],
+        "flush_failures": _status["flush_failures"],
     }
     try:
         import braintrust

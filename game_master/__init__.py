@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import time
 from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -11,6 +16,7 @@ from flask import Flask
 from .config import ConfigError, load_settings, offline_mode
 from .errors import GameMasterError
 from .master import GameMaster, MasterConfig
+from .ratelimit import make_limiter
 from .runtime import AgentRuntime
 from .service import GameService
 from .store import Store
@@ -29,6 +35,27 @@ __all__ = [
 MAX_BODY_BYTES = 64 * 1024
 
 
+def dev_secret_key(data_dir: Path) -> str:
+    """A secret kept in the data folder, so development cookies survive restarts.
+
+    Production (GM_ENV=production) refuses to start without SECRET_KEY instead.
+    """
+    path = Path(data_dir) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another worker may be writing it right now
+            secret = path.read_text().strip()
+            if secret:
+                return secret
+            time.sleep(0.01)
+        raise ConfigError(f"{path} is empty; delete it or set SECRET_KEY") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The Flask app: defaults, then the environment, then ``config`` (tests win)."""
     app = Flask(
@@ -40,9 +67,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(app.instance_path, overrides=config)
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    if settings.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = settings["SECRET_KEY"]
+    app.config["SECRET_KEY"] = settings["SECRET_KEY"] or dev_secret_key(settings["GM_DATA_DIR"])
+    app.config.update(
+        SESSION_COOKIE_NAME="gm_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["GM_COOKIE_SECURE"],
+        PERMANENT_SESSION_LIFETIME=timedelta(days=365),
+    )
+    if settings["GM_ENV"] == "production":
+        app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+    if settings["GM_PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings["GM_PROXY_FIX"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     logging.getLogger("game_master").setLevel(logging.INFO)
+    app.extensions["game_master_limiter"] = make_limiter(settings["REDIS_URL"])
 
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the scenario's order
 

@@ -22,6 +22,16 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "GM_CLI_PATH": (None, "str"),
     "GM_SHUTDOWN_GRACE_S": (20.0, "float"),
     "GM_TOOL_WORKER_URL": (None, "str"),
+    "GM_ENV": ("development", "str"),
+    "REDIS_URL": (None, "str"),
+    "GM_RATE_TURNS_PER_MIN": (30, "int"),
+    "GM_RATE_GAMES_PER_MIN": (20, "int"),
+    "GM_RATE_API_PER_MIN": (600, "int"),
+    "GM_DB_BUSY_TIMEOUT_MS": (5000, "int"),
+    "GM_MODEL_MAX_RETRIES": (2, "int"),
+    "GM_SSE_HEARTBEAT_S": (15.0, "float"),
+    "GM_COOKIE_SECURE": (False, "bool"),
+    "GM_PROXY_FIX": (0, "int"),
     "SECRET_KEY": (None, "str"),
     "ANTHROPIC_API_KEY": (None, "str"),
     "ANTHROPIC_AUTH_TOKEN": (None, "str"),
@@ -53,6 +63,12 @@ def _parse(name: str, raw: Any, kind: str) -> Any:
             return value
         if kind == "path":
             return Path(raw).expanduser()
+        if kind == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("must be true or false")
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not a valid {kind}: {exc}") from exc
     return raw
@@ -88,6 +104,13 @@ def load_settings(
         raise ConfigError("DATABASE_URL must start with postgresql:// or sqlite:///")
     if settings["GM_TURN_TIMEOUT_S"] <= 0:
         raise ConfigError("GM_TURN_TIMEOUT_S must be above 0")
+    if settings["GM_ENV"] not in ("development", "production"):
+        raise ConfigError("GM_ENV must be 'development' or 'production'")
+    if settings["GM_ENV"] == "production" and not settings["SECRET_KEY"]:
+        raise ConfigError(
+            "SECRET_KEY must be set in production (GM_ENV=production, the default under "
+            "gunicorn.conf.py): it signs the cookie that ties games to browsers"
+        )
     return settings
 
 

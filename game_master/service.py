@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 import tracing
 
 from . import rules
-from .errors import InvalidInput
+from .errors import GameNotFound, InvalidInput
 from .master import GameMaster, MasterConfig
 from .offline import OfflineNarrator
 from .runtime import AgentRuntime, TurnHandle
@@ -45,7 +46,9 @@ class GameService:
         """Configure only; nothing starts until :meth:`ensure_started`."""
         self.settings = settings
         self.offline = offline
-        self.store = Store(settings["DATABASE_URL"])
+        self.store = Store(
+            settings["DATABASE_URL"], busy_timeout_ms=settings["GM_DB_BUSY_TIMEOUT_MS"]
+        )
         self.store.migrate()
         self.narrator: OfflineNarrator | None = None
         self.runtime: AgentRuntime | None = None
@@ -63,7 +66,12 @@ class GameService:
                 return self.runtime
             # After a fork the parent's threads are gone: forget them and start afresh.
             self.store.close()
-            cli_env: dict[str, str] = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+            cli_env: dict[str, str] = {
+                "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+                # The CLI's own retries for 429/5xx, not multiplied by ours (we retry none);
+                # the turn deadline bounds the 529 back-off loop.
+                "CLAUDE_CODE_MAX_RETRIES": str(self.settings["GM_MODEL_MAX_RETRIES"]),
+            }
             if self.offline:
                 self.narrator = OfflineNarrator(
                     first_token_ms=self.settings["GM_OFFLINE_FIRST_TOKEN_MS"],
@@ -178,9 +186,30 @@ class GameService:
             ],
         }
 
-    def start_turn(self, game_id: str, message: str, *, parent: str | None = None) -> TurnHandle:
+    def owned_game(self, game_id: str, owner: str | None) -> GameRecord:
+        """The game if ``owner`` may see it: a game made by a browser belongs to it alone.
+
+        Games made by API clients (no browser cookie) have no owner; their 128-bit random
+        id is the capability. Anyone else gets GameNotFound, as if the game did not exist.
+        """
+        game = self.store.get_game(game_id)
+        if game.owner is not None and game.owner != owner:
+            raise GameNotFound(f"No game {game_id!r}.")
+        return game
+
+    def start_turn(
+        self,
+        game_id: str,
+        message: str,
+        *,
+        parent: str | None = None,
+        owner: str | None = None,
+        check_owner: bool = False,
+    ) -> TurnHandle:
         """Validate the message and start a turn (raises TurnInProgress, GameNotFound)."""
         text = validate_message(message)
+        if check_owner:
+            self.owned_game(game_id, owner)
         return self.ensure_started().start_turn(game_id, text, parent=parent)
 
     def health(self) -> dict[str, Any]:
@@ -255,11 +284,20 @@ def parse_new_game(payload: Any) -> NewGame:
     return NewGame(name=name, cls=cls, scenario=scenario)
 
 
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """Text every database keeps byte for byte: lone surrogates (not valid Unicode) become
+    U+FFFD and NUL is dropped (PostgreSQL text cannot hold it); nothing else changes."""
+    return LONE_SURROGATE.sub("\ufffd", text).replace("\x00", "")
+
+
 def validate_message(message: Any) -> str:
     """A player's message: a string of 1-2,000 characters after trimming."""
     if not isinstance(message, str):
         raise InvalidInput("'message' must be a string")
-    text = message.strip()
+    text = storable_text(message).strip()
     if not text:
         raise InvalidInput("'message' must not be empty")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -279,4 +317,4 @@ def validate_feedback(payload: Any) -> tuple[float, str | None]:
         raise InvalidInput("'comment' must be a string")
     if comment is not None and len(comment) > MAX_COMMENT_CHARS:
         raise InvalidInput(f"'comment' must be at most {MAX_COMMENT_CHARS} characters")
-    return float(score), (comment.strip() or None) if comment else None
+    return float(score), (storable_text(comment).strip() or None) if comment else None

@@ -238,6 +238,15 @@ def _turn(row: Any) -> TurnRecord:
     )
 
 
+def _pg_operational(exc: BaseException) -> bool:
+    """True for psycopg's OperationalError (lock timeout, connection lost)."""
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(exc, psycopg.OperationalError)
+
+
 def _dumps(value: Any) -> str:
     """JSON for a TEXT column; lone surrogates are escaped, never a crash."""
     return json.dumps(value, ensure_ascii=True)
@@ -246,9 +255,14 @@ def _dumps(value: Any) -> str:
 class Store:
     """Games, turns and feedback in SQLite (a file) or PostgreSQL (``postgresql://`` URL)."""
 
-    def __init__(self, url: str) -> None:
-        """Open lazily: ``url`` is a ``postgresql://`` URL, ``sqlite:///path`` or a path."""
+    def __init__(self, url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+        """Open lazily: ``url`` is a ``postgresql://`` URL, ``sqlite:///path`` or a path.
+
+        ``busy_timeout_ms``: how long a write waits for a locked database before the
+        operation fails with StoreBusy (a 503 with retry advice, never a 500).
+        """
         self.url = url
+        self.busy_timeout_ms = busy_timeout_ms
         self.dialect = (
             "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
         )
@@ -268,14 +282,17 @@ class Store:
         if self.dialect == "postgresql":
             import psycopg
 
-            return psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+            # Wait for row and advisory locks no longer than SQLite would.
+            conn.execute(f"SET lock_timeout = {int(self.busy_timeout_ms)}")
+            return conn
         conn = sqlite3.connect(
             self._sqlite_path,
-            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            timeout=self.busy_timeout_ms / 1000,
             isolation_level=None,
             check_same_thread=False,
         )
-        conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -336,6 +353,16 @@ class Store:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StoreBusy(
                     "The game database is busy; try again in a moment.", retry_after=2
+                ) from exc
+            raise
+        except Exception as exc:
+            if self.dialect == "postgresql" and _pg_operational(exc):
+                # A lock wait past lock_timeout, or a lost connection: drop the connection
+                # (the next call reconnects) and answer "busy", never a 500.
+                self._local.conn = None
+                raise StoreBusy(
+                    "The game database is busy or unreachable; try again in a moment.",
+                    retry_after=2,
                 ) from exc
             raise
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import secrets
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
 import tracing
@@ -17,16 +19,18 @@ from .errors import (
     Forbidden,
     GameMasterError,
     InvalidInput,
+    RateLimited,
     UnsupportedMediaType,
 )
 from .events import GameEvent, TurnCompleted, TurnError
+from .ratelimit import Limit, RateLimiter
 from .service import GameService, validate_feedback
 
 log = logging.getLogger(__name__)
 bp = Blueprint("game_master", __name__)
 
-SSE_HEARTBEAT_S = 15.0
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def service() -> GameService:
@@ -70,6 +74,56 @@ SECURITY_HEADERS = {
 }
 
 
+@bp.before_app_request
+def guard_api() -> None:
+    """Refuse cross-site writes and floods before any work is done."""
+    if not request.path.startswith("/api/"):
+        return
+    if request.method in STATE_CHANGING:
+        # Browsers say where a request comes from; a page on another site must not be
+        # able to play, create or rate games here (CSRF). JSON-only bodies add a preflight.
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in ("same-origin", "none"):
+            raise Forbidden("Cross-site requests are not accepted.")
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != request.host:
+            raise Forbidden("Cross-site requests are not accepted.")
+    limiter: RateLimiter = current_app.extensions["game_master_limiter"]
+    bucket, per_min = _rate_bucket()
+    if per_min <= 0:  # 0 turns a limit off
+        return
+    verdict = limiter.hit(bucket, request.remote_addr or "unknown", Limit(per_min, 60))
+    if not verdict.allowed:
+        raise RateLimited(
+            "Too many requests; slow down a little.", retry_after=verdict.retry_after_s
+        )
+
+
+def _rate_bucket() -> tuple[str, int]:
+    """Which limit a request counts against."""
+    cfg = current_app.config
+    if request.method == "POST" and request.endpoint == "game_master.play_turn":
+        return "turn", cfg["GM_RATE_TURNS_PER_MIN"]
+    if request.method == "POST" and request.endpoint == "game_master.create_game":
+        return "create", cfg["GM_RATE_GAMES_PER_MIN"]
+    return "api", cfg["GM_RATE_API_PER_MIN"]
+
+
+def from_browser() -> bool:
+    """True for requests a browser made (it sends Fetch metadata or Origin)."""
+    return "Sec-Fetch-Site" in request.headers or "Origin" in request.headers
+
+
+def owner(create: bool = False) -> str | None:
+    """This browser's owner id from the signed session cookie (made on first game)."""
+    value = session.get("owner")
+    if value is None and create:
+        value = secrets.token_urlsafe(18)
+        session["owner"] = value
+        session.permanent = True
+    return value if isinstance(value, str) else None
+
+
 @bp.after_app_request
 def security_headers(resp: Response) -> Response:
     """Strict CSP and friends on every answer."""
@@ -104,7 +158,7 @@ def create_game() -> tuple[Response, int]:
     """Start a new game."""
     payload = json_body() if request.content_length else None
     svc = service()
-    game = svc.create_game(payload)
+    game = svc.create_game(payload, owner=owner(create=True) if from_browser() else None)
     return jsonify(svc.game_view(game)), 201
 
 
@@ -112,7 +166,7 @@ def create_game() -> tuple[Response, int]:
 def get_game(game_id: str) -> Response:
     """A game with its state and turns."""
     svc = service()
-    return jsonify(svc.game_view(svc.store.get_game(game_id)))
+    return jsonify(svc.game_view(svc.owned_game(game_id, owner())))
 
 
 @bp.post("/api/games/<game_id>/turns")
@@ -122,26 +176,28 @@ def play_turn(game_id: str) -> Response:
     if not isinstance(payload, dict):
         raise InvalidInput("body must be a JSON object with a 'message'")
     parent = request.headers.get("x-bt-parent-span") or None
-    handle = service().start_turn(game_id, payload.get("message"), parent=parent)
+    handle = service().start_turn(
+        game_id, payload.get("message"), parent=parent, owner=owner(), check_owner=True
+    )
     if request.accept_mimetypes.best_match(["application/json", "text/event-stream"]) == (
         "text/event-stream"
     ):
         return Response(
-            stream_events(handle.next_event),
+            stream_events(handle.next_event, current_app.config["GM_SSE_HEARTBEAT_S"]),
             mimetype="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     return turn_json(handle.events())
 
 
-def stream_events(next_event: Any) -> Iterator[str]:
+def stream_events(next_event: Any, heartbeat_s: float = 15.0) -> Iterator[str]:
     """SSE frames of a turn, with heartbeat comments while the model thinks.
 
     If the browser goes away, the generator is closed; the turn itself runs on the agent
     loop and is stored either way.
     """
     while True:
-        event: GameEvent | None = next_event(SSE_HEARTBEAT_S)
+        event: GameEvent | None = next_event(heartbeat_s)
         if event is None:
             yield ": heartbeat\n\n"
             continue
@@ -187,6 +243,7 @@ def feedback(game_id: str, turn_id: str) -> tuple[str, int]:
     """Store the player's rating of a turn and send it to Braintrust when tracing is on."""
     score, comment = validate_feedback(json_body())
     svc = service()
+    svc.owned_game(game_id, owner())
     turn = svc.store.get_turn(game_id, turn_id)
     svc.store.add_feedback(turn.id, score, comment)
     if turn.span_id:
@@ -203,6 +260,10 @@ def debug_allowed() -> bool:
     auth = request.headers.get("Authorization", "")
     if token and auth.startswith("Bearer ") and hmac.compare_digest(auth[7:], token):
         return True
+    # A request relayed by a reverse proxy on this host arrives from loopback too; only a
+    # direct connection counts as local.
+    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+        return False
     return request.remote_addr in LOOPBACK
 
 

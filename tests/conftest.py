@@ -35,9 +35,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+# Load-style tests send many requests from one address; the flood tests set their own limits.
+NO_RATE_LIMITS = {
+    "GM_RATE_TURNS_PER_MIN": "0",
+    "GM_RATE_GAMES_PER_MIN": "0",
+    "GM_RATE_API_PER_MIN": "0",
+}
+
+
 def base_config(data_dir: Path, **overrides: Any) -> dict[str, Any]:
     """Fast offline settings: no narrator latency, a private data dir."""
     config: dict[str, Any] = {
+        **NO_RATE_LIMITS,
         "GM_DATA_DIR": str(data_dir),
         "GM_OFFLINE_FIRST_TOKEN_MS": "0",
         "GM_OFFLINE_TOKENS_PER_S": "0",
@@ -168,6 +177,8 @@ class Gunicorn:
             "GM_OFFLINE_FIRST_TOKEN_MS": "0",
             "GM_OFFLINE_TOKENS_PER_S": "0",
             "GM_LOG_LEVEL": "warning",
+            "SECRET_KEY": "test-secret-key-for-gunicorn",
+            **NO_RATE_LIMITS,
             **env,
         }
         self.cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"]

@@ -59,11 +59,12 @@ def test_idle_sessions_are_closed_and_resume(make_app: Callable[..., Flask]) -> 
     svc = app.extensions["game_master"]
     gid = svc.create_game({}).id
     turn(app, gid, "take the bread")
+    data_dir = str(svc.settings["GM_DATA_DIR"])
     deadline = time.monotonic() + 10
-    while svc.runtime.stats().live and time.monotonic() < deadline:
+    while (svc.runtime.stats().live or cli_processes(data_dir)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert svc.runtime.stats().idle_closed == 1
-    assert cli_processes(str(svc.settings["GM_DATA_DIR"])) == []
+    assert cli_processes(data_dir) == []
     svc.narrator.requests.clear()
     turn(app, gid, "look around")
     assert svc.runtime.stats().resumes == 1
