@@ -1,0 +1,1 @@
+"""Load benchmark package: run ``python -m bench --help``."""
