@@ -1105,6 +1105,16 @@ def _refusal(rng: random.Random, step: Step) -> str:
             i=m.group(1),
         )
     m = re.search(r"does not carry '?(.+?)'?; inventory: (.*)$", error)
+    if m and m.group(2).strip() in ("", "nothing"):
+        return _pick(
+            rng,
+            [
+                "You have no {i}; your pack is empty.",
+                "You rummage for a {i}, but your pack holds nothing at all.",
+                "There is no {i} to be had: you carry nothing.",
+            ],
+            i=m.group(1),
+        )
     if m:
         return _pick(
             rng,
@@ -1378,8 +1388,8 @@ LEADS = {
     "move": ["You set off {t}...", "You head {t}...", "You make for the way {t}..."],
     "take_item": ["You reach for the {t}...", "You stoop to take the {t}...",
                   "You go for the {t}..."],
-    "drop_item": ["You set down the {t}...", "You let go of the {t}...",
-                  "You put the {t} aside..."],
+    "drop_item": ["You reach into your pack for the {t}...", "You feel for the {t}...",
+                  "You look for the {t} in your pack..."],
     "use_item": ["You try the {t}...", "You ready the {t}...", "You bring out the {t}..."],
     "get_character": ["You check your gear...", "You take stock of yourself...",
                       "You look through your pack..."],

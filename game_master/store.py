@@ -600,6 +600,70 @@ class Store:
             ).fetchall()
         return dict(rows)
 
+    # ------------------------------------------------------------------ analytics reads
+
+    def recent_game_ids(
+        self, limit: int = 20, since: float | None = None, until: float | None = None
+    ) -> list[str]:
+        """Ids of the newest games, optionally created within [since, until)."""
+        with self._tx(write=False) as q:
+            rows = q(
+                "SELECT id FROM games WHERE created_at >= ? AND created_at < ? "
+                "ORDER BY created_at DESC LIMIT ?",
+                since if since is not None else 0.0,
+                until if until is not None else 1e18,
+                limit,
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def find_turn_ids(
+        self,
+        *,
+        text: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        status: str | None = "completed",
+        limit: int | None = 100,
+    ) -> list[tuple[str, str]]:
+        """(game_id, turn_id) of matching turns, newest first; ``text`` matches words
+        in the player's message or the narration, case-insensitively."""
+        sql = "SELECT game_id, id FROM turns WHERE started_at >= ? AND started_at < ?"
+        params: list[Any] = [
+            since if since is not None else 0.0,
+            until if until is not None else 1e18,
+        ]
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        if text:
+            sql += (
+                " AND (LOWER(player_message) LIKE ? ESCAPE '\\' "
+                "OR LOWER(COALESCE(narration, '')) LIKE ? ESCAPE '\\')"
+            )
+            escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params += [f"%{escaped}%", f"%{escaped}%"]
+        sql += " ORDER BY started_at DESC, number DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._tx(write=False) as q:
+            return [(r[0], r[1]) for r in q(sql, *params).fetchall()]
+
+    def latest_ratings(self, turn_ids: list[str]) -> dict[str, float]:
+        """The newest player rating of each given turn that has one."""
+        ratings: dict[str, float] = {}
+        for start in range(0, len(turn_ids), 500):
+            chunk = turn_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            with self._tx(write=False) as q:
+                rows = q(
+                    f"SELECT turn_id, score FROM feedback WHERE turn_id IN ({marks}) "
+                    "ORDER BY created_at",
+                    *chunk,
+                ).fetchall()
+            ratings.update({r[0]: float(r[1]) for r in rows})
+        return ratings
+
     def list_feedback(self, turn_id: str) -> list[dict[str, Any]]:
         """Ratings of one turn, oldest first."""
         with self._tx(write=False) as q:

@@ -99,14 +99,55 @@ def play(client: FlaskClient, game_id: str, message: str) -> dict[str, Any]:
 
 
 def pg_available() -> bool:
-    """True when PostgreSQL answers on loopback."""
-    try:
-        import psycopg
+    """True when PostgreSQL answers on loopback (checked once per run)."""
+    global _PG_UP
+    if _PG_UP is None:
+        try:
+            import psycopg
 
-        with psycopg.connect(PG_URL, connect_timeout=2):
-            return True
-    except Exception:
-        return False
+            with psycopg.connect(PG_URL, connect_timeout=2):
+                _PG_UP = True
+        except Exception:
+            _PG_UP = False
+    return _PG_UP
+
+
+_PG_UP: bool | None = None
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a private, throw-away schema."""
+    if not pg_available():
+        pytest.skip(f"no PostgreSQL answers at {PG_URL}")
+    import uuid
+
+    import psycopg
+
+    schema = f"gm_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A migrated Store on SQLite (a temp file) or PostgreSQL (a private schema)."""
+    from game_master.store import Store
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    store = Store(url, busy_timeout_ms=1000)
+    store.migrate()
+    yield store
+    store.close()
 
 
 class LiveServer:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,54 +16,7 @@ from game_master import create_app
 from game_master.session_store import SqlSessionStore
 from game_master.store import Store
 
-PG_URL = os.environ.get("GM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 KEY: SessionKey = {"project_key": "proj", "session_id": "sess"}
-
-
-def _pg_answers() -> bool:
-    """True when PostgreSQL answers at PG_URL within two seconds."""
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, connect_timeout=2):
-            return True
-    except Exception:
-        return False
-
-
-PG_UP = _pg_answers()
-NO_PG = f"no PostgreSQL answers at {PG_URL}"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL URL whose tables live in a private, throw-away schema."""
-    if not PG_UP:
-        pytest.skip(NO_PG)
-    import psycopg
-
-    schema = f"gm_sst_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A migrated Store on SQLite (a temp file) or PostgreSQL (a private schema)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'sessions.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    store = Store(url)
-    store.migrate()
-    yield store
-    store.close()
 
 
 def _e(n: int, uid: str | None = None) -> Any:

@@ -1,7 +1,6 @@
 """The analytics questions answered from the game database, for when tracing is off.
 
-The few queries the store does not offer yet run through ``store.transaction()``; they are
-candidates for Store methods (``recent_game_ids``, ``find_turn_ids``, ``latest_ratings``).
+All SQL lives in :mod:`game_master.store`; this module shapes its answers.
 """
 
 from __future__ import annotations
@@ -20,52 +19,17 @@ def recent_game_ids(
     store: Store, limit: int = 20, since: float | None = None, until: float | None = None
 ) -> list[str]:
     """Ids of the newest games, optionally created within [since, until)."""
-    with store.transaction(write=False) as q:
-        rows = q(
-            "SELECT id FROM games WHERE created_at >= ? AND created_at < ? "
-            "ORDER BY created_at DESC LIMIT ?",
-            since if since is not None else 0.0,
-            until if until is not None else 1e18,
-            limit,
-        ).fetchall()
-    return [r[0] for r in rows]
+    return store.recent_game_ids(limit, since, until)
 
 
-def find_turn_ids(
-    store: Store,
-    *,
-    text: str | None = None,
-    since: float | None = None,
-    until: float | None = None,
-    status: str | None = "completed",
-    limit: int | None = 100,
-) -> list[tuple[str, str]]:
-    """(game_id, turn_id) of matching turns, newest first."""
-    sql = "SELECT game_id, id FROM turns WHERE started_at >= ? AND started_at < ?"
-    params: list[Any] = [since if since is not None else 0.0, until if until is not None else 1e18]
-    if status:
-        sql += " AND status = ?"
-        params.append(status)
-    if text:
-        sql += " AND (LOWER(player_message) LIKE ? OR LOWER(COALESCE(narration, '')) LIKE ?)"
-        pattern = f"%{text.lower()}%"
-        params += [pattern, pattern]
-    sql += " ORDER BY started_at DESC, number DESC"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    with store.transaction(write=False) as q:
-        return [(r[0], r[1]) for r in q(sql, *params).fetchall()]
+def find_turn_ids(store: Store, **criteria: Any) -> list[tuple[str, str]]:
+    """(game_id, turn_id) of matching turns, newest first (see Store.find_turn_ids)."""
+    return store.find_turn_ids(**criteria)
 
 
 def latest_ratings(store: Store, turn_ids: Iterable[str]) -> dict[str, float]:
     """The newest player rating of each given turn that has one."""
-    wanted = set(turn_ids)
-    if not wanted:
-        return {}
-    with store.transaction(write=False) as q:
-        rows = q("SELECT turn_id, score FROM feedback ORDER BY created_at").fetchall()
-    return {r[0]: float(r[1]) for r in rows if r[0] in wanted}
+    return store.latest_ratings(list(dict.fromkeys(turn_ids)))
 
 
 def load_turns(store: Store, ids: list[tuple[str, str]]) -> list[TurnRecord]:
