@@ -51,3 +51,72 @@ class ScriptedStub(OfflineNarrator):
 
         super().__init__(handler_class=Handler)
         self.calls = calls
+
+
+class Fault:
+    """What a FaultStub does with one request: an HTTP error, or a stall."""
+
+    def __init__(
+        self,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        hang_s: float = 0.0,
+    ) -> None:
+        """``status`` answers an error; ``hang_s`` starts a stream, then goes silent."""
+        self.status = status
+        self.headers = headers or {}
+        self.hang_s = hang_s
+
+
+ERROR_TYPES = {429: "rate_limit_error", 500: "api_error", 529: "overloaded_error"}
+
+
+class FaultStub(OfflineNarrator):
+    """The offline narrator, except for requests where ``plan(n)`` returns a Fault.
+
+    ``n`` counts game requests (those offering tools) from 1. Every request is recorded.
+    """
+
+    def __init__(self, plan: Callable[[int], Fault | None]) -> None:
+        """Serve on an ephemeral loopback port."""
+        from game_master.offline import narrate
+
+        calls = {"n": 0}
+
+        class Handler(MessagesHandler):
+            def handle_messages(self, request: dict[str, Any]) -> None:
+                if request.get("tools"):
+                    calls["n"] += 1
+                fault = plan(calls["n"]) if request.get("tools") else None
+                if fault is None:
+                    self.send_reply(request, narrate(request, seed=0))
+                elif fault.status is not None:
+                    self.send_error_json(
+                        fault.status,
+                        ERROR_TYPES.get(fault.status, "api_error"),
+                        f"stub fault {fault.status}",
+                        headers=fault.headers,
+                    )
+                else:
+                    self.start_sse()
+                    self.send_event(
+                        "message_start",
+                        {
+                            "type": "message_start",
+                            "message": {
+                                "id": "msg_hang",
+                                "type": "message",
+                                "role": "assistant",
+                                "model": "stub",
+                                "content": [],
+                                "stop_reason": None,
+                                "usage": {"input_tokens": 1, "output_tokens": 1},
+                            },
+                        },
+                    )
+                    import time
+
+                    time.sleep(fault.hang_s)
+
+        super().__init__(handler_class=Handler)
+        self.calls = calls

@@ -22,7 +22,6 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("GM_CHROMIUM") or "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
-CSP = "default-src 'self'"
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

@@ -1,0 +1,1 @@
+"""The fault and bad-input matrix (README: "Security and failure behaviour")."""
