@@ -27,6 +27,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "GM_RATE_TURNS_PER_MIN": (30, "int"),
     "GM_RATE_GAMES_PER_MIN": (20, "int"),
     "GM_RATE_API_PER_MIN": (600, "int"),
+    "GM_RATE_LIMIT_LOOPBACK": (False, "bool"),
     "GM_DB_BUSY_TIMEOUT_MS": (5000, "int"),
     "GM_MODEL_MAX_RETRIES": (2, "int"),
     "GM_SSE_HEARTBEAT_S": (15.0, "float"),

@@ -168,6 +168,7 @@ class GameService:
         """A game as the API returns it."""
         scenario = rules.load_scenario(game.scenario)
         ratings = self.store.latest_feedback(game.id)
+        state = rules.public_state(game.state, scenario)
         return {
             "id": game.id,
             "scenario": {
@@ -179,7 +180,11 @@ class GameService:
             "status": game.status,
             "offline": self.offline,
             "created_at": game.created_at,
-            "state": rules.public_state(game.state, scenario),
+            "state": state,
+            # The contract's top-level view of the game (the same objects as in "state").
+            "character": state["character"],
+            "location": state["location"],
+            "inventory": state["inventory"],
             "turns": [
                 {**t.to_dict(), "feedback": ratings.get(t.id)}
                 for t in self.store.list_turns(game.id)

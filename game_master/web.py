@@ -92,6 +92,10 @@ def guard_api() -> None:
     bucket, per_min = _rate_bucket()
     if per_min <= 0:  # 0 turns a limit off
         return
+    if request.remote_addr in LOOPBACK and not current_app.config["GM_RATE_LIMIT_LOOPBACK"]:
+        # Local tools, benchmarks and a same-host reverse proxy without GM_PROXY_FIX all
+        # arrive from loopback; limiting that one address would throttle everyone at once.
+        return
     verdict = limiter.hit(bucket, request.remote_addr or "unknown", Limit(per_min, 60))
     if not verdict.allowed:
         raise RateLimited(

@@ -35,6 +35,8 @@ def test_create_and_get_game(client: FlaskClient) -> None:
     assert got["state"]["character"]["class"] == "wizard"
     assert got["state"]["location"]["name"] == "Village Square"
     assert got["turns"] == [] and got["offline"] is True
+    assert got["character"] == got["state"]["character"]
+    assert got["location"]["name"] == "Village Square" and got["inventory"] == []
 
 
 def test_create_game_without_body_uses_defaults(client: FlaskClient) -> None:

@@ -153,7 +153,7 @@ def test_a_browser_game_belongs_to_that_browser(app: Flask) -> None:
 
 def test_a_flood_gets_429_with_retry_after(make_app: Callable[..., Flask]) -> None:
     """Past the per-minute limit a client gets 429 and Retry-After; others are unaffected."""
-    client = make_app(GM_RATE_GAMES_PER_MIN="3").test_client()
+    client = make_app(GM_RATE_GAMES_PER_MIN="3", GM_RATE_LIMIT_LOOPBACK="1").test_client()
     codes = [client.post("/api/games", json={}).status_code for _ in range(5)]
     assert codes == [201, 201, 201, 429, 429]
     resp = client.post("/api/games", json={})
@@ -161,6 +161,15 @@ def test_a_flood_gets_429_with_retry_after(make_app: Callable[..., Flask]) -> No
     assert 1 <= int(resp.headers["Retry-After"]) <= 61
     other = client.post("/api/games", json={}, environ_base={"REMOTE_ADDR": "10.9.8.7"})
     assert other.status_code == 201
+
+
+def test_loopback_is_not_limited_by_default(make_app: Callable[..., Flask]) -> None:
+    """Local tools (and a same-host proxy without GM_PROXY_FIX) are not throttled as one."""
+    client = make_app(GM_RATE_GAMES_PER_MIN="2").test_client()
+    assert [client.post("/api/games", json={}).status_code for _ in range(4)] == [201] * 4
+    remote = {"REMOTE_ADDR": "198.51.100.7"}
+    codes = [client.post("/api/games", json={}, environ_base=remote).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
 
 
 def _redis_up() -> bool:
@@ -182,8 +191,9 @@ def test_limits_are_shared_across_workers_through_redis(
 
     redis_url = "redis://127.0.0.1:6379/0"
     addr = {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.1.1"}
-    a = make_app(tmp_path / "a", REDIS_URL=redis_url, GM_RATE_GAMES_PER_MIN="3").test_client()
-    b = make_app(tmp_path / "b", REDIS_URL=redis_url, GM_RATE_GAMES_PER_MIN="3").test_client()
+    limits = {"REDIS_URL": redis_url, "GM_RATE_GAMES_PER_MIN": "3"}
+    a = make_app(tmp_path / "a", **limits).test_client()
+    b = make_app(tmp_path / "b", **limits).test_client()
     codes = [c.post("/api/games", json={}, environ_base=addr).status_code for c in (a, b, a, b)]
     assert codes == [201, 201, 201, 429]
 
