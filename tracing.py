@@ -138,7 +138,7 @@ def _count_dropped_batches() -> None:
 
         bg = bt_logger._state.global_bg_logger()
         if not isinstance(getattr(bg, "outfile", None), _DropCounter):
-            bg.outfile = _DropCounter(sys.stderr)
+            setattr(bg, "outfile", _DropCounter(sys.stderr))  # noqa: B010  # not in its type
     except Exception as exc:  # status reporting is best effort
         log.debug("cannot count dropped Braintrust batches: %s", exc)
 
@@ -309,8 +309,13 @@ def start_game_trace(game_id: str, game_input: dict[str, Any]) -> str | None:
     if logger is None:
         return None
     try:
+        from braintrust.span_types import SpanTypeAttribute
+
         span = logger.start_span(
-            name="game", type="task", input=game_input, metadata={"game_id": game_id}
+            name="game",
+            type=SpanTypeAttribute.TASK,
+            input=game_input,
+            metadata={"game_id": game_id},
         )
         exported = span.export()
         span.end()

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 import requests
+from braintrust.span_types import SpanTypeAttribute
 
 DEFAULT_SERVER = "http://127.0.0.1:5000"
 
@@ -32,10 +33,12 @@ class ClientError(Exception):
 
 def iter_sse(resp: requests.Response) -> Iterator[tuple[str, dict[str, Any]]]:
     """(event, data) pairs from a streaming SSE response; comments are skipped."""
-    name, data = None, []
-    for line in resp.iter_lines(decode_unicode=True):
-        if line is None:
+    name: str | None = None
+    data: list[str] = []
+    for raw in resp.iter_lines(decode_unicode=True):
+        if raw is None:
             continue
+        line = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
         if line == "":
             if name is not None:
                 yield name, json.loads("\n".join(data) or "{}")
@@ -140,7 +143,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     root_cm = (
         logger.start_span(
             name="client_conversation",
-            type="task",
+            type=SpanTypeAttribute.TASK,
             metadata={"game_id": game_id, "server": client.server},
         )
         if logger is not None

@@ -25,6 +25,7 @@ from .store import GameRecord, Store, TurnRecord
 
 try:  # tracing is optional at run time: without braintrust, spans are no-ops
     import braintrust
+    from braintrust.span_types import SpanTypeAttribute
 except ImportError:  # pragma: no cover - braintrust is a declared dependency
     braintrust = None  # type: ignore[assignment]
 
@@ -367,7 +368,7 @@ class GameMaster:
             kwargs["parent"] = parent or game.trace_root
         return braintrust.start_span(
             name="turn",
-            type="task",
+            type=SpanTypeAttribute.TASK,
             input=turn.player_message,
             metadata={
                 "game_id": game.id,

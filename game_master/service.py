@@ -205,7 +205,7 @@ class GameService:
     def start_turn(
         self,
         game_id: str,
-        message: str,
+        message: Any,
         *,
         parent: str | None = None,
         owner: str | None = None,

@@ -282,11 +282,11 @@ class Store:
         if self.dialect == "postgresql":
             import psycopg
 
-            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+            conn: Any = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
             # Wait for row and advisory locks no longer than SQLite would.
             conn.execute(f"SET lock_timeout = {int(self.busy_timeout_ms)}")
             return conn
-        conn = sqlite3.connect(
+        conn = sqlite3.connect(  # type: ignore[assignment]
             self._sqlite_path,
             timeout=self.busy_timeout_ms / 1000,
             isolation_level=None,

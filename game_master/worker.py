@@ -27,6 +27,7 @@ from .tools import TOOLS, ToolExecutor, ToolOutcome, execute_tool
 
 try:  # tracing is optional at run time
     import braintrust
+    from braintrust.span_types import SpanTypeAttribute
 except ImportError:  # pragma: no cover - braintrust is a declared dependency
     braintrust = None  # type: ignore[assignment]
 
@@ -112,7 +113,8 @@ def create_worker_app(config: Mapping[str, Any] | None = None) -> Flask:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("game_id"), str):
             return jsonify({"error": {"code": "invalid_input", "message": "need game_id"}}), 400
-        args = body.get("args") if isinstance(body.get("args"), dict) else {}
+        raw_args = body.get("args")
+        args: dict[str, Any] = raw_args if isinstance(raw_args, dict) else {}
         game_id = body["game_id"]
         try:
             scenario = rules.load_scenario(store.get_game(game_id).scenario)
@@ -139,12 +141,12 @@ def _traced_execute(
     kwargs: dict[str, Any] = {"parent": parent} if parent else {}
     with braintrust.start_span(
         name="worker_execute_tool",
-        type="task",
+        type=SpanTypeAttribute.TASK,
         input={"tool": name, "args": args},
         metadata={"game_id": game_id, "worker_pid": os.getpid()},
         **kwargs,
     ) as outer:
-        with braintrust.start_span(name=name, type="tool", input=args) as span:
+        with braintrust.start_span(name=name, type=SpanTypeAttribute.TOOL, input=args) as span:
             outcome = execute_tool(store, game_id, scenario, name, args)
             span.log(output=outcome.result, metadata={"is_error": outcome.is_error})
         outer.log(output={"is_error": outcome.is_error})
