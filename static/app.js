@@ -308,10 +308,10 @@
   }
 
   /** The feedback pair, trace link and other notes under a finished GM reply. */
-  function finishGmEntry(li, turnId, trace) {
+  function finishGmEntry(li, turnId, trace, rated) {
     li.classList.remove("streaming");
     const meta = el("div", "entry-meta");
-    if (turnId) meta.appendChild(feedbackControls(turnId));
+    if (turnId) meta.appendChild(feedbackControls(turnId, rated));
     const url = trace && typeof trace.url === "string" ? trace.url : "";
     if (/^https?:\/\//i.test(url)) {
       const a = el("a", "trace-link", "view trace");
@@ -340,7 +340,7 @@
     return svg;
   }
 
-  function feedbackControls(turnId) {
+  function feedbackControls(turnId, rated) {
     const box = el("div", "feedback");
     box.setAttribute("role", "group");
     box.setAttribute("aria-label", "Rate this reply");
@@ -371,7 +371,8 @@
       box.classList.add("recorded");
       status.textContent = "Feedback recorded";
     };
-    const known = feedbackMap()[turnId];
+    // The server's stored rating wins; this browser's memory covers older servers.
+    const known = typeof rated === "number" ? rated : feedbackMap()[turnId];
     if (known === 0 || known === 1) mark(known);
 
     const send = async (score) => {
@@ -420,7 +421,7 @@
     for (const call of turn.tool_calls || []) addLogEntry(call);
     if (turn.status === "completed") {
       const li = addGmEntry(turn.narration || "");
-      finishGmEntry(li, turn.id, turn.trace);
+      finishGmEntry(li, turn.id, turn.trace, turn.feedback);
     } else if (turn.status === "failed") {
       const e = turn.error || {};
       addErrorEntry(new ApiError(e.code || "turn_failed", e.message || "The turn failed."),
