@@ -53,6 +53,7 @@ class GameService:
         self.narrator: OfflineNarrator | None = None
         self.runtime: AgentRuntime | None = None
         self._pid: int | None = None
+        self._store_pid = os.getpid()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -64,8 +65,12 @@ class GameService:
         with self._lock:
             if self.runtime is not None and self._pid == os.getpid() and self.runtime.running:
                 return self.runtime
-            # After a fork the parent's threads are gone: forget them and start afresh.
-            self.store.close()
+            # After a fork the parent's connections must not be used (or closed: for
+            # PostgreSQL that would end the parent's session); other threads of this
+            # process may be using theirs right now, so only a fork resets them.
+            if self._store_pid != os.getpid():
+                self.store.forget_connections()
+                self._store_pid = os.getpid()
             cli_env: dict[str, str] = {
                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
                 # The CLI's own retries for 429/5xx, not multiplied by ours (we retry none);

@@ -308,6 +308,12 @@ class Store:
                 self._all.append(conn)
         return conn
 
+    def forget_connections(self) -> None:
+        """Drop (without closing) connections inherited through fork; new ones open lazily."""
+        with self._all_lock:
+            self._all = []
+        self._local = threading.local()
+
     def close(self) -> None:
         """Close every connection this store opened."""
         with self._all_lock:

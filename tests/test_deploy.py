@@ -227,3 +227,33 @@ def test_turns_wait_for_a_seat_instead_of_failing(make_app: Callable[..., Flask]
         assert events[-1].name == "turn.completed", events[-1]
     stats = svc.runtime.stats()
     assert stats.live == 1 and stats.connects == 3 and stats.seat_waits >= 1
+
+
+def test_first_turn_does_not_break_other_requests_connections(app: Flask) -> None:
+    """Starting the runtime on the first turn leaves other threads' database connections
+    alone (it used to close every connection, mid-request for other threads)."""
+    store = app.extensions["game_master"].store
+    gid = app.extensions["game_master"].create_game({}).id
+    seen: dict[str, object] = {}
+
+    def other_thread() -> None:
+        try:
+            # A request in the middle of a transaction while another request starts the
+            # runtime.
+            with store.transaction(write=False) as q:
+                q("SELECT id FROM games WHERE id = ?", gid).fetchone()
+                seen["ready"] = True
+                while "go" not in seen:
+                    time.sleep(0.01)
+                seen["game"] = q("SELECT id FROM games WHERE id = ?", gid).fetchone()[0]
+        except Exception as exc:
+            seen["error"] = exc
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    while "ready" not in seen:
+        time.sleep(0.01)
+    turn(app, gid, "look around")  # starts the runtime
+    seen["go"] = True
+    t.join(10)
+    assert seen.get("error") is None and seen["game"] == gid
