@@ -1,7 +1,8 @@
 """Braintrust tracing for Game Master: set-up, flush, per-request logger restore, status.
 
-This is the only module that reaches into Braintrust internals (pinned: braintrust 0.47).
-Every function here logs problems and returns; none raises into a request or a turn.
+This is the only module that reaches into Braintrust internals (pinned: braintrust 0.47);
+the spans themselves are opened by ``game_master.spans``. Every function here logs problems
+and returns; none raises into a request or a turn.
 
 Order matters: call :func:`setup_tracing` after ``load_dotenv`` and before anything that
 creates a ``ClaudeSDKClient`` or an SDK MCP tool, so Braintrust's wrapper patches the SDK
@@ -13,13 +14,20 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import braintrust
+from braintrust import logger as bt_logger
+from braintrust.wrappers.claude_agent_sdk import setup_claude_agent_sdk
+
+if TYPE_CHECKING:
+    from game_master.settings import Settings
 
 log = logging.getLogger("game_master.tracing")
 
-DEFAULT_PROJECT = "game-master"
 DASHBOARD_URL = "https://www.braintrust.dev/app/{project}/logs"
 FLUSH_DEADLINE_S = 5.0
 
@@ -28,6 +36,7 @@ _status: dict[str, Any] = {
     "setup_done": False,
     "enabled": False,
     "project": None,
+    "settings": None,
     "logger": None,
     "error": None,
     "last_flush": None,
@@ -39,37 +48,42 @@ _status: dict[str, Any] = {
 }
 
 
-def _project() -> str:
-    """The Braintrust project name from BRAINTRUST_PROJECT, or the default."""
-    return os.environ.get("BRAINTRUST_PROJECT", "").strip() or DEFAULT_PROJECT
+def _settings() -> Settings:
+    """The settings tracing was set up with, else the environment's."""
+    from game_master.settings import Settings
+
+    stored: Settings | None = _status["settings"]
+    return stored if stored is not None else Settings.from_env()
 
 
-def setup_tracing(*, force: bool = False) -> bool:
+def setup_tracing(settings: Settings | None = None, *, force: bool = False) -> bool:
     """Patch the Claude Agent SDK for auto-tracing and keep a logger; idempotent.
 
-    Returns False (and logs "tracing disabled") without BRAINTRUST_API_KEY, when the
-    braintrust package is missing, or when set-up fails. ``force`` re-reads the
-    environment (tests use it).
+    ``settings`` defaults to the environment's. Returns False (and logs "tracing
+    disabled") without BRAINTRUST_API_KEY, with unusable settings, or when set-up fails.
+    ``force`` sets up again (tests use it with a new environment).
     """
+    from game_master.settings import ConfigError, Settings
+
     with _lock:
         if _status["setup_done"] and not force:
             return bool(_status["enabled"])
-        _status.update(setup_done=True, enabled=False, logger=None, error=None, project=_project())
-        api_key = os.environ.get("BRAINTRUST_API_KEY", "").strip()
+        _status.update(setup_done=True, enabled=False, logger=None, error=None, settings=None)
+        try:
+            settings = settings or Settings.from_env()
+        except ConfigError as exc:  # create_app reports it too; tracing just stays off
+            log.warning("tracing disabled: %s", exc)
+            _status["error"] = str(exc)
+            return False
+        _status.update(settings=settings, project=settings.braintrust_project)
+        api_key = settings.braintrust_api_key
         if not api_key:
             log.info("tracing disabled: BRAINTRUST_API_KEY is not set")
             _status["error"] = "BRAINTRUST_API_KEY is not set"
             return False
         try:
-            import braintrust
-            from braintrust.wrappers.claude_agent_sdk import setup_claude_agent_sdk
-        except ImportError as exc:
-            log.warning("tracing disabled: the braintrust package is not installed (%s)", exc)
-            _status["error"] = f"braintrust is not installed: {exc}"
-            return False
-        try:
             project = _status["project"]
-            _bound_braintrust_io(braintrust)
+            _bound_braintrust_io()
             if not setup_claude_agent_sdk(api_key=api_key, project=project):
                 raise RuntimeError("setup_claude_agent_sdk returned False")
             # Keep our own logger: worker threads and the agent loop get it back through
@@ -90,7 +104,7 @@ HTTP_RETRIES = 2
 HTTP_TIMEOUT_S = 10.0
 
 
-def _bound_braintrust_io(braintrust: Any) -> None:
+def _bound_braintrust_io() -> None:
     """Keep Braintrust's network I/O bounded: telemetry must never hold the app.
 
     Out of the box a refused connection is retried with doubling backoff for minutes
@@ -98,6 +112,8 @@ def _bound_braintrust_io(braintrust: Any) -> None:
     down Braintrust could hold a stopping worker past gunicorn's graceful timeout. We use
     a short retry policy and our own atexit flush, which has a deadline.
     """
+    # A write, not a read: Braintrust's background logger takes this switch from the
+    # environment when it is created.
     os.environ.setdefault("BRAINTRUST_DISABLE_ATEXIT_FLUSH", "1")
     braintrust.set_http_adapter(
         braintrust.RetryRequestExceptionsAdapter(
@@ -132,10 +148,6 @@ class _DropCounter:
 def _count_dropped_batches() -> None:
     """Route the background logger's drop messages through :class:`_DropCounter`."""
     try:
-        import sys
-
-        from braintrust import logger as bt_logger
-
         bg = bt_logger._state.global_bg_logger()
         if not isinstance(getattr(bg, "outfile", None), _DropCounter):
             setattr(bg, "outfile", _DropCounter(sys.stderr))  # noqa: B010  # not in its type
@@ -165,8 +177,6 @@ def restore_logger_context() -> bool:
     if logger is None:
         return False
     try:
-        from braintrust import logger as bt_logger
-
         state = bt_logger._state
         if state._cv_logger.get() is not logger:
             state._cv_logger.set(logger)
@@ -226,8 +236,6 @@ def _describe(logger: Any) -> str | None:
 def _queue_length() -> int | None:
     """Spans waiting in Braintrust's background logger, when that can be read."""
     try:
-        from braintrust import logger as bt_logger
-
         bg = bt_logger._state.global_bg_logger()
         queue = getattr(bg, "queue", None)
         return len(queue) if queue is not None else None
@@ -237,15 +245,20 @@ def _queue_length() -> int | None:
 
 def get_tracing_status() -> dict[str, Any]:
     """Tracing status for /debug/tracing: never the key itself."""
+    try:
+        settings: Settings | None = _settings()
+    except ValueError:  # ConfigError: status must answer anyway
+        settings = None
+    project = _status["project"] or (settings.braintrust_project if settings else None)
     status: dict[str, Any] = {
         "enabled": bool(_status["enabled"]),
-        "api_key_set": bool(os.environ.get("BRAINTRUST_API_KEY", "").strip()),
-        "project": _status["project"] or _project(),
+        "api_key_set": bool(settings and settings.braintrust_api_key),
+        "project": project,
         "stored_logger": _describe(_status["logger"]),
         "context_logger": None,
         "span_type": None,
         "error": _status["error"],
-        "dashboard_url": DASHBOARD_URL.format(project=_status["project"] or _project()),
+        "dashboard_url": DASHBOARD_URL.format(project=project),
         "last_flush": _status["last_flush"],
         "last_flush_error": _status["last_flush_error"],
         "queue_length": None,
@@ -254,9 +267,6 @@ def get_tracing_status() -> dict[str, Any]:
         "flush_failures": _status["flush_failures"],
     }
     try:
-        import braintrust
-        from braintrust import logger as bt_logger
-
         status["context_logger"] = _describe(bt_logger._state._cv_logger.get())
         status["span_type"] = type(braintrust.current_span()).__name__
         if _status["enabled"]:
@@ -275,68 +285,11 @@ def reset_for_tests() -> None:
             logger=None,
             error=None,
             project=None,
+            settings=None,
             last_flush=None,
             last_flush_error=None,
             restore_errors=0,
         )
-
-
-def log_feedback(span_id: str, score: float, comment: str | None) -> bool:
-    """Attach a player's rating to a span as Braintrust feedback; False when not sent."""
-    logger = _status["logger"]
-    if logger is None:
-        return False
-    try:
-        logger.log_feedback(
-            id=span_id,
-            scores={"player_rating": score},
-            comment=comment,
-            source="app",
-        )
-        return True
-    except Exception as exc:
-        log.warning("could not send feedback to Braintrust: %s", exc)
-        return False
-
-
-def start_game_trace(game_id: str, game_input: dict[str, Any]) -> str | None:
-    """Start and end a root span ``game``; return its exported form (None when off).
-
-    Every turn of the game parents its ``turn`` span on this export, across requests,
-    workers and restarts; :func:`update_game_trace` later fills in the output.
-    """
-    logger = _status["logger"]
-    if logger is None:
-        return None
-    try:
-        from braintrust.span_types import SpanTypeAttribute
-
-        span = logger.start_span(
-            name="game",
-            type=SpanTypeAttribute.TASK,
-            input=game_input,
-            metadata={"game_id": game_id},
-        )
-        exported = span.export()
-        span.end()
-        return str(exported)
-    except Exception as exc:
-        log.warning("could not start the game's root span: %s", exc)
-        return None
-
-
-def update_game_trace(exported: str, output: dict[str, Any], metadata: dict[str, Any]) -> bool:
-    """Merge aggregated output into a game's root span (``braintrust.update_span``)."""
-    if _status["logger"] is None or not exported:
-        return False
-    try:
-        import braintrust
-
-        braintrust.update_span(exported=exported, output=output, metadata=metadata)
-        return True
-    except Exception as exc:
-        log.warning("could not update the game's root span: %s", exc)
-        return False
 
 
 _login_started = threading.Event()
@@ -351,9 +304,6 @@ def permalink(exported: str) -> str | None:
     if _status["logger"] is None or not exported:
         return None
     try:
-        import braintrust
-        from braintrust import logger as bt_logger
-
         if not bt_logger._state.logged_in:
             if not _login_started.is_set():
                 _login_started.set()
@@ -368,9 +318,7 @@ def permalink(exported: str) -> str | None:
 def _background_login() -> None:
     """Log in to Braintrust off the request path (errors are recorded, not raised)."""
     try:
-        import braintrust
-
-        braintrust.login(api_key=os.environ.get("BRAINTRUST_API_KEY") or None)
+        braintrust.login(api_key=_settings().braintrust_api_key)
     except Exception as exc:
         log.warning("Braintrust login failed: %s", exc)
         _status["error"] = f"login failed: {exc}"

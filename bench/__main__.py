@@ -36,11 +36,7 @@ from typing import Any
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from tests.bt_recorder import BraintrustRecorder  # noqa: E402
-from tests.conftest import Gunicorn  # noqa: E402
+from game_master.testing import BraintrustRecorder, Gunicorn
 
 SCRIPT = [
     "look around",
@@ -100,7 +96,7 @@ def play_turn(url: str, gid: str, message: str, model_ms: float, res: Results) -
             for chunk in resp.iter_content(None, decode_unicode=True):
                 if first_text is None and "event: text" in chunk:
                     first_text = time.perf_counter()
-                body += chunk
+                body += str(chunk)  # decode_unicode: text, whatever the stubs say
     except requests.RequestException as exc:
         with res.lock:
             res.errors.append(repr(exc))
@@ -237,6 +233,7 @@ def run_phase(args: argparse.Namespace, work: Path, *, tracing: bool) -> tuple[R
             f"phase tracing={'on' if tracing else 'off'}: {args.players} players x "
             f"{args.games} games x {args.turns} turns on {server.url}"
         )
+        assert server.proc is not None
         games = drive(server.url, server.proc.pid, args, res)
     finally:
         server.stop()

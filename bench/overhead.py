@@ -10,19 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import requests
-from werkzeug.serving import make_server
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from game_master import create_app  # noqa: E402
+from game_master import create_app
+from game_master.testing import LiveServer, base_config
 
 MESSAGES = ["look around", "take the bread", "drop the bread"]
 
@@ -52,19 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=40)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {
-                "GM_DATA_DIR": tmp,
-                "GM_OFFLINE_FIRST_TOKEN_MS": "0",
-                "GM_OFFLINE_TOKENS_PER_S": "0",
-                "GM_RATE_TURNS_PER_MIN": "0",
-                "GM_RATE_API_PER_MIN": "0",
-            }
-        )
+        # TESTING off: time the app as it runs in production.
+        app = create_app(base_config(Path(tmp), TESTING=False))
         svc = app.extensions["game_master"]
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_port}"
+        server = LiveServer(app).__enter__()
+        url = server.url
         gid = svc.create_game({}).id
         http = requests.Session()
         try:
@@ -91,12 +80,12 @@ def main(argv: list[str] | None = None) -> int:
                     for _ in resp.iter_content(None):
                         pass
 
-            results = {
+            results: dict[str, Any] = {
                 name: summary(timed(args.turns, way))
                 for name, way in (("engine", engine), ("http_json", as_json), ("http_sse", as_sse))
             }
         finally:
-            server.shutdown()
+            server.__exit__()
             svc.shutdown()
     results["http_json_over_engine_ms_p50"] = round(
         results["http_json"]["p50"] - results["engine"]["p50"], 1

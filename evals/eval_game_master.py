@@ -13,20 +13,22 @@ Settings (environment):
     GM_EVAL_MODEL     model for replays (``offline`` = the offline narrator, the default
                       without ANTHROPIC_API_KEY); GM_EVAL_ENDPOINT an Anthropic-compatible URL
     GM_EVAL_JUDGE     ``0`` leaves out the LLM judge
-    GM_DATASET_DIR    JSONL folder (default ``<GM_DATA_DIR or instance>/datasets``)
-    BRAINTRUST_PROJECT  project (default ``game-master``)
+
+The app's own settings (GM_DATA_DIR, GM_DATASET_DIR, BRAINTRUST_API_KEY, BRAINTRUST_PROJECT)
+are read through ``game_master.settings.Settings``, as the app reads them.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from braintrust import Eval
 
 from game_master.analytics import datasets, evals
-from game_master.analytics.sources import braintrust_project
+from game_master.settings import Settings
+
+SETTINGS = Settings.from_env()
 
 DATASET = os.environ.get("GM_EVAL_DATASET", "recent")
 MODE = os.environ.get("GM_EVAL_MODE", "stored")
@@ -36,18 +38,12 @@ TARGET = evals.Target(
 )
 
 
-def dataset_dir() -> Path:
-    """Where the JSONL datasets live (the same default as ``flask gm dataset build``)."""
-    data_dir = Path(os.environ.get("GM_DATA_DIR") or Path(__file__).parent.parent / "instance")
-    return Path(os.environ.get("GM_DATASET_DIR") or data_dir / "datasets")
-
-
 def load_records() -> list[dict[str, Any]]:
     """The dataset's records from Braintrust or JSONL."""
     source = os.environ.get("GM_EVAL_SOURCE", "auto")
-    if source == "braintrust" or (source == "auto" and os.environ.get("BRAINTRUST_API_KEY")):
-        return datasets.load_braintrust(braintrust_project(), DATASET)
-    return datasets.load_jsonl(dataset_dir(), DATASET)
+    if source == "braintrust" or (source == "auto" and SETTINGS.has_braintrust_key):
+        return datasets.load_braintrust(SETTINGS.braintrust_project, DATASET)
+    return datasets.load_jsonl(SETTINGS.dataset_dir, DATASET)
 
 
 def build_cases() -> list[evals.EvalCase]:
@@ -61,7 +57,7 @@ def build_cases() -> list[evals.EvalCase]:
 CASES = build_cases()
 
 Eval(
-    braintrust_project(),
+    SETTINGS.braintrust_project,
     experiment_name=f"{DATASET}-{MODE}-{TARGET.label if MODE == 'replay' else 'stored'}",
     data=lambda: evals.experiment_data(CASES),  # type: ignore[arg-type, return-value]
     task=evals.answer_task(CASES),

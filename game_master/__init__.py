@@ -13,12 +13,11 @@ from typing import Any
 
 from flask import Flask
 
-from .config import ConfigError, load_settings, offline_mode
 from .errors import GameMasterError
 from .master import GameMaster, MasterConfig
-from .ratelimit import make_limiter
 from .runtime import AgentRuntime
 from .service import GameService
+from .settings import ConfigError, Settings
 from .store import Store
 
 __all__ = [
@@ -28,6 +27,7 @@ __all__ = [
     "GameMasterError",
     "GameService",
     "MasterConfig",
+    "Settings",
     "Store",
     "create_app",
 ]
@@ -64,43 +64,44 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
-    settings = load_settings(app.instance_path, overrides=config)
-    app.config.update(settings)
+    settings = Settings.load(app.instance_path, overrides=config)
+    # Names that are not settings are Flask's own (TESTING, SERVER_NAME...): pass them on.
+    app.config.update({k: v for k, v in (config or {}).items() if k not in Settings.env_names()})
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.config["SECRET_KEY"] = settings["SECRET_KEY"] or dev_secret_key(settings["GM_DATA_DIR"])
+    app.config["SECRET_KEY"] = settings.secret_key or dev_secret_key(settings.data_dir)
     app.config.update(
         SESSION_COOKIE_NAME="gm_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings["GM_COOKIE_SECURE"],
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(days=365),
     )
-    if settings["GM_ENV"] == "production":
+    if settings.production:
         app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
-    if settings["GM_PROXY_FIX"]:
+    if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        hops = settings["GM_PROXY_FIX"]
+        hops = settings.proxy_fix
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
     logging.getLogger("game_master").setLevel(logging.INFO)
-    app.extensions["game_master_limiter"] = make_limiter(settings["REDIS_URL"])
 
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the scenario's order
 
-    offline = offline_mode(settings)
+    offline = not settings.has_anthropic_credentials
     app.extensions["game_master"] = GameService(settings, offline=offline)
 
     import tracing
 
-    from .web import bp
+    from .web import bp, init_rate_limits
 
     @app.before_request
     def restore_tracing_context() -> None:
         """Give each request thread Braintrust's logger back in its contextvar."""
         tracing.restore_logger_context()
 
+    init_rate_limits(app)
     app.register_blueprint(bp)
 
     from .commands import gm

@@ -15,14 +15,15 @@ gets the aggregated turns at the end, as in the seed's example.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
 import requests
-from braintrust.span_types import SpanTypeAttribute
+import sseclient
+
+from . import spans
 
 DEFAULT_SERVER = "http://127.0.0.1:5000"
 
@@ -32,23 +33,10 @@ class ClientError(Exception):
 
 
 def iter_sse(resp: requests.Response) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(event, data) pairs from a streaming SSE response; comments are skipped."""
-    name: str | None = None
-    data: list[str] = []
-    for raw in resp.iter_lines(decode_unicode=True):
-        if raw is None:
-            continue
-        line = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-        if line == "":
-            if name is not None:
-                yield name, json.loads("\n".join(data) or "{}")
-            name, data = None, []
-        elif line.startswith(":"):
-            continue
-        elif line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: "):
-            data.append(line[6:])
+    """(event, data) pairs from a streaming SSE response, parsed by sseclient-py (comments,
+    CRLF and multi-line data handled by the library, not by hand)."""
+    for event in sseclient.SSEClient(resp.iter_content(chunk_size=None)).events():
+        yield event.event, json.loads(event.data or "{}")
 
 
 class GameClient:
@@ -118,19 +106,11 @@ class GameClient:
         raise ClientError("the stream ended before the turn completed")
 
 
-def _span(parent: Any, name: str, **kwargs: Any) -> Any:
-    """A child span of ``parent``, or a null context when tracing is off."""
-    if parent is None:
-        return contextlib.nullcontext(None)
-    return parent.start_span(name=name, **kwargs)
-
-
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Create or continue a game and play the given (or typed) messages."""
     import tracing
 
     tracing.setup_tracing()
-    logger = tracing.get_logger()
     client = GameClient(args.server, out=out)
     try:
         game_id = args.game or client.new_game(args.name, args.cls)
@@ -140,19 +120,10 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"game {game_id} on {client.server}\n", file=sys.stderr)
-    root_cm = (
-        logger.start_span(
-            name="client_conversation",
-            type=SpanTypeAttribute.TASK,
-            metadata={"game_id": game_id, "server": client.server},
-        )
-        if logger is not None
-        else contextlib.nullcontext(None)
-    )
     status = 0
-    with root_cm as root:
+    with spans.client_conversation(game_id, client.server) as root:
         for message in _messages(args):
-            with _span(root, "client_turn", input=message) as span:
+            with spans.client_turn(root, message) as span:
                 exported = span.export() if span is not None else None
                 try:
                     done = client.play(game_id, message, parent=exported)

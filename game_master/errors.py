@@ -51,6 +51,13 @@ class TurnInProgress(GameMasterError):
     code = "turn_in_progress"
 
 
+class ScenarioUnavailable(GameMasterError):
+    """The game's scenario is no longer on offer (its file was removed or broke)."""
+
+    status = 409
+    code = "scenario_unavailable"
+
+
 class PayloadTooLarge(GameMasterError):
     """The request body is larger than the app accepts."""
 
@@ -90,3 +97,10 @@ class StoreBusy(GameMasterError):
 
     status = 503
     code = "store_busy"
+
+
+class StoreUnavailable(GameMasterError):
+    """The database cannot take the operation now (disk full, server down or restarting)."""
+
+    status = 503
+    code = "store_unavailable"

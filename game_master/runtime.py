@@ -14,18 +14,18 @@ import concurrent.futures
 import contextlib
 import contextvars
 import logging
-import os
 import queue
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from . import memory
 from .errors import AgentUnavailable, GameMasterError
 from .events import GameEvent, TurnCompleted, TurnError
+from .leases import LEASE_SECONDS, LeaseRenewer
 from .master import GameMaster, LiveSession
 from .store import TurnRecord
 
@@ -34,21 +34,14 @@ log = logging.getLogger(__name__)
 DEFAULT_IDLE_SECONDS = 300.0
 
 
-CLI_RSS_BYTES = 220 * 2**20  # measured: one idle Claude CLI process (bench/README)
-DEFAULT_MAX_LIVE = 10
+def default_pool_size(workers: int = 1) -> int:
+    """Live CLI processes per worker: as many as a quarter of RAM holds, by measured PSS.
 
-
-def default_pool_size() -> int:
-    """Live CLI processes per worker: 10 (about 2.2 GB), less on a small machine.
-
-    A quarter of RAM at most; an idle game costs only database rows, and a turn for an
-    evicted game resumes its session (about half a second).
+    seats = floor((RAM / 4 / workers - this process's PSS) / CLI_PSS_BYTES), at least 2
+    (game_master.memory; README "Live CLI processes are pooled"). An idle game costs only
+    database rows, and a turn for an evicted game resumes its session.
     """
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 4
-    return max(2, min(DEFAULT_MAX_LIVE, int(total * 0.25 // CLI_RSS_BYTES)))
+    return memory.default_pool_size(workers)
 
 
 @dataclass
@@ -66,6 +59,8 @@ class PoolStats:
     turns: int
     failed_turns: int
     seat_waits: int
+    # The summed PSS / private memory of this process's live CLIs (smaps_rollup, cached 5 s).
+    cli_memory: dict[str, float | int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -113,16 +108,20 @@ class AgentRuntime:
         master: GameMaster,
         *,
         max_live: int | None = None,
+        workers: int = 1,
         idle_seconds: float = DEFAULT_IDLE_SECONDS,
         lease_seconds: float | None = None,
     ) -> None:
         """Configure; call :meth:`start` (after any fork) before use."""
         self.master = master
         self.store = master.store
-        self.max_live = max_live or default_pool_size()
+        self.max_live = max_live or default_pool_size(workers)
         self.idle_seconds = idle_seconds
-        self.lease_seconds = lease_seconds or master.config.turn_timeout_s + 30
-        self.owner_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds or LEASE_SECONDS
+        self.leases = LeaseRenewer(
+            self.store, self.lease_seconds, master.config.turn_timeout_s + 30
+        )
+        self.owner_id = self.leases.owner_id
         self._live: OrderedDict[str, LiveSession] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -168,6 +167,7 @@ class AgentRuntime:
         self._thread = threading.Thread(target=run, name="agent-runtime", daemon=True)
         self._thread.start()
         ready.wait()
+        self.leases.start()
         return self
 
     @property
@@ -192,6 +192,7 @@ class AgentRuntime:
         self._thread.join(timeout=5)
         self._thread = None
         self._loop = None
+        self.leases.stop()
 
     def call(self, coro: Any, timeout: float | None = None) -> Any:
         """Run a coroutine on the loop from another thread, with the caller's context."""
@@ -218,16 +219,29 @@ class AgentRuntime:
 
     # ------------------------------------------------------------------ turns
 
-    def start_turn(self, game_id: str, message: str, *, parent: str | None = None) -> TurnHandle:
+    def start_turn(
+        self,
+        game_id: str,
+        message: str,
+        *,
+        parent: str | None = None,
+        retry_of: str | None = None,
+    ) -> TurnHandle:
         """Store the message, take the game's lease and run the turn on the loop.
 
-        Raises GameNotFound or TurnInProgress synchronously, before anything streams.
+        ``retry_of`` tells the line's latest turn again (a new alternative of it). Raises
+        GameNotFound, TurnInProgress or TurnNotLatest synchronously, before anything streams.
         """
         if self._loop is None:
             raise AgentUnavailable("The game master is not running.")
         turn = self.store.begin_turn(
-            game_id, message, lease_owner=self.owner_id, lease_seconds=self.lease_seconds
+            game_id,
+            message,
+            lease_owner=self.owner_id,
+            lease_seconds=self.lease_seconds,
+            retry_of=retry_of,
         )
+        self.leases.hold(game_id)
         handle = TurnHandle(turn)
         # Copy the caller's contextvars (Braintrust's current span and logger among them)
         # into the task, explicitly rather than relying on call_soon_threadsafe doing it.
@@ -243,20 +257,41 @@ class AgentRuntime:
         return handle
 
     async def _run_turn(self, handle: TurnHandle, parent: str | None) -> None:
-        """Acquire a live session, play the turn, push events; never raises."""
+        """Acquire a live session, play the turn, push events; never raises.
+
+        Invariant (issue 15): once ``begin_turn`` has stored the player's message, every
+        way this coroutine ends leaves the turn ``completed`` or ``failed`` with its error,
+        the game's lease released, and a log line naming the game and the turn. play_turn
+        records the endings it sees; anything that escapes it, or happens before it starts
+        (a seat, a CLI connect, reading the game) or while it records the result, is
+        recorded here by :meth:`_fail_stored` (a no-op for a turn already ended). If even
+        that cannot be written (the database is gone), the lease stops being renewed when
+        this coroutine returns, lapses within ``lease_seconds``, and the next request for
+        the game marks the turn interrupted.
+        """
         turn = handle.turn
         session: LiveSession | None = None
         self._stats["turns"] += 1
         try:
-            session = await self._acquire(turn.game_id)
+            session = await self._acquire(turn)
+            game = await asyncio.to_thread(self.store.get_game, turn.game_id)
+            if not session.knows(game, turn.number - 1):
+                # The line moved under this CLI (a rewind, a retry, another worker's turn):
+                # its conversation is stale, so connect again where the line now ends.
+                session.broken = True
+                await self._release(session)
+                session = None
+                session = await self._acquire(turn)
             async for event in self.master.play_turn(session, turn, parent=parent):
                 handle.put(event)
         except GameMasterError as exc:
             self._stats["failed_turns"] += 1
-            if session is None:
-                # Failed before play_turn could record it: store the failure first, so a
-                # client that reloads on the error event sees the turn as failed.
-                await asyncio.to_thread(self._fail_stored, turn, exc)
+            log.warning(
+                "turn %s of game %s failed: %s: %s", turn.id, turn.game_id, exc.code, exc.message
+            )
+            # Store the failure before the error event, so a client that reloads on it sees
+            # the turn as failed.
+            await asyncio.to_thread(self._fail_stored, turn, exc)
             handle.put(
                 TurnError(
                     code=exc.code,
@@ -267,33 +302,52 @@ class AgentRuntime:
             )
         except BaseException as exc:
             self._stats["failed_turns"] += 1
-            log.exception("turn %s crashed", turn.id)
+            log.exception("turn %s of game %s crashed", turn.id, turn.game_id)
             err = AgentUnavailable("The game master stumbled. Your action is saved; try again.")
             await asyncio.to_thread(self._fail_stored, turn, err)
             handle.put(TurnError(code=err.code, message=err.message, turn_id=turn.id))
             if isinstance(exc, asyncio.CancelledError):
                 raise
         finally:
-            if session is not None:
-                await self._release(session)
+            try:
+                if session is not None:
+                    await self._release(session)
+            finally:
+                self.leases.let_go(turn.game_id)
+
+    FAIL_ATTEMPTS = (0.0, 0.5, 1.5)  # delays before each try of recording a failure
 
     def _fail_stored(self, turn: TurnRecord, exc: GameMasterError) -> None:
-        """Mark a turn failed and free its lease (best effort)."""
-        try:
-            self.store.finish_turn(
-                turn.id,
-                status="failed",
-                narration=None,
-                tool_calls=[],
-                error_code=exc.code,
-                error_message=exc.message,
-            )
-        except Exception:
-            log.exception("could not mark turn %s failed", turn.id)
+        """Mark a turn failed and free its lease unless it already ended; retried briefly.
+
+        A turn that play_turn recorded (completed or failed) is left alone by finish_turn.
+        """
+        for delay in self.FAIL_ATTEMPTS:
+            time.sleep(delay)
+            try:
+                self.store.finish_turn(
+                    turn.id,
+                    status="failed",
+                    narration=None,
+                    tool_calls=[],
+                    error_code=exc.code,
+                    error_message=exc.message,
+                )
+                return
+            except Exception:
+                log.warning(
+                    "could not mark turn %s of game %s failed", turn.id, turn.game_id, exc_info=True
+                )
+        log.error(
+            "turn %s of game %s stays running until its lease lapses (%.0f s)",
+            turn.id,
+            turn.game_id,
+            self.lease_seconds,
+        )
 
     # ------------------------------------------------------------------ pool
 
-    async def _acquire(self, game_id: str) -> LiveSession:
+    async def _acquire(self, turn: TurnRecord) -> LiveSession:
         """The game's live session, connecting (and resuming) one if needed.
 
         At most ``max_live`` CLI processes exist (live plus connecting). When all seats
@@ -302,6 +356,7 @@ class AgentRuntime:
         Connecting happens outside the pool lock, so slow connects do not queue others.
         """
         assert self._pool_cond is not None
+        game_id = turn.game_id
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.master.config.turn_timeout_s
         victim: LiveSession | None = None
@@ -342,7 +397,7 @@ class AgentRuntime:
             # Connect in the runtime's clean context: the client's reader task lives on
             # after this turn and must not keep this request's span as its parent.
             session = await loop.create_task(
-                self.master.connect(game), context=self._base_context.copy()
+                self.master.connect(game, turn.number - 1), context=self._base_context.copy()
             )
         except BaseException:
             async with self._pool_cond:
@@ -427,4 +482,5 @@ class AgentRuntime:
             max_live=self.max_live,
             idle_seconds=self.idle_seconds,
             **self._stats,
+            cli_memory=memory.pool_memory_mb() if live else None,
         )

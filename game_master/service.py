@@ -17,11 +17,13 @@ from typing import Any
 
 import tracing
 
-from . import rules
-from .errors import GameNotFound, InvalidInput
+from . import rules, spans
+from .errors import GameNotFound, InvalidInput, ScenarioUnavailable
+from .lines import GAME_TURNS, LineUseCases
 from .master import GameMaster, MasterConfig
 from .offline import OfflineNarrator
 from .runtime import AgentRuntime, TurnHandle
+from .settings import Settings
 from .store import GameRecord, Store, TurnRecord
 
 log = logging.getLogger(__name__)
@@ -39,17 +41,21 @@ class NewGame:
     scenario: str
 
 
-class GameService:
+class GameService(LineUseCases):
     """Store, GameMaster, AgentRuntime and (offline) narrator for one process."""
 
-    def __init__(self, settings: dict[str, Any], *, offline: bool) -> None:
+    def __init__(self, settings: Settings, *, offline: bool) -> None:
         """Configure only; nothing starts until :meth:`ensure_started`."""
         self.settings = settings
         self.offline = offline
         self.store = Store(
-            settings["DATABASE_URL"], busy_timeout_ms=settings["GM_DB_BUSY_TIMEOUT_MS"]
+            settings.database_url,
+            busy_timeout_ms=settings.db_busy_timeout_ms,
+            pool_size=settings.db_pool_size,
         )
         self.store.migrate()
+        # The adventures on offer, read once per process on first use.
+        self.scenarios = rules.ScenarioLibrary(settings.scenario_dir)
         self.narrator: OfflineNarrator | None = None
         self.runtime: AgentRuntime | None = None
         self._pid: int | None = None
@@ -75,46 +81,47 @@ class GameService:
                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
                 # The CLI's own retries for 429/5xx, not multiplied by ours (we retry none);
                 # the turn deadline bounds the 529 back-off loop.
-                "CLAUDE_CODE_MAX_RETRIES": str(self.settings["GM_MODEL_MAX_RETRIES"]),
+                "CLAUDE_CODE_MAX_RETRIES": str(self.settings.model_max_retries),
             }
             if self.offline:
                 self.narrator = OfflineNarrator(
-                    first_token_ms=self.settings["GM_OFFLINE_FIRST_TOKEN_MS"],
-                    tokens_per_s=self.settings["GM_OFFLINE_TOKENS_PER_S"],
-                    seed=self.settings["GM_OFFLINE_SEED"],
+                    first_token_ms=self.settings.offline_first_token_ms,
+                    tokens_per_s=self.settings.offline_tokens_per_s,
+                    seed=self.settings.offline_seed,
                 )
                 cli_env["ANTHROPIC_BASE_URL"] = self.narrator.start()
                 cli_env["ANTHROPIC_API_KEY"] = "offline-narrator"
             else:
                 # Settings may come from create_app(config), not only the environment.
-                for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
-                    if self.settings.get(name):
-                        cli_env[name] = self.settings[name]
+                cli_env.update(self.settings.anthropic_env())
             master = GameMaster(
                 self.store,
                 MasterConfig(
-                    data_dir=self.settings["GM_DATA_DIR"],
-                    model=self.settings["GM_MODEL"]
-                    or ("offline-narrator" if self.offline else None),
+                    data_dir=self.settings.data_dir,
+                    model=self.settings.model or ("offline-narrator" if self.offline else None),
                     cli_env=cli_env,
-                    turn_timeout_s=self.settings["GM_TURN_TIMEOUT_S"],
-                    cli_path=self.settings["GM_CLI_PATH"],
+                    turn_timeout_s=self.settings.turn_timeout_s,
+                    cli_path=self.settings.cli_path,
                     trace_link=tracing.permalink,
                     on_turn_end=self.update_game_trace,
                     tool_executor=self._tool_executor(),
+                    context_budget_tokens=self.settings.context_budget_tokens,
+                    model_summaries=not self.offline,
+                    scenarios=self.scenario_of,
                 ),
             )
             self.runtime = AgentRuntime(
                 master,
-                max_live=self.settings["GM_MAX_LIVE_SESSIONS"],
-                idle_seconds=self.settings["GM_IDLE_SECONDS"],
+                max_live=self.settings.max_live_sessions,
+                workers=self.settings.web_concurrency,
+                idle_seconds=self.settings.idle_seconds,
             ).start()
             self._pid = os.getpid()
             return self.runtime
 
     def shutdown(self, grace_s: float | None = None) -> None:
         """Finish running turns within the grace period and stop every CLI process."""
-        grace = self.settings["GM_SHUTDOWN_GRACE_S"] if grace_s is None else grace_s
+        grace = self.settings.shutdown_grace_s if grace_s is None else grace_s
         if self.runtime is not None and self._pid == os.getpid():
             self.runtime.stop(grace)
         self.runtime = None
@@ -125,19 +132,36 @@ class GameService:
 
     # ------------------------------------------------------------------ use cases
 
+    def scenario_of(self, scenario_id: str) -> rules.Scenario:
+        """A stored game's scenario; ScenarioUnavailable once it is no longer on offer."""
+        try:
+            return self.scenarios.get(scenario_id)
+        except KeyError:
+            raise ScenarioUnavailable(
+                f"This game's adventure {scenario_id!r} is no longer available on this server "
+                "(its scenario file was removed or is broken); start a new game."
+            ) from None
+
+    def scenario_list(self) -> list[dict[str, Any]]:
+        """The adventures on offer, as the scenario picker shows them."""
+        return self.scenarios.summaries()
+
     def create_game(self, payload: Any, *, owner: str | None = None) -> GameRecord:
         """Validate a new-game request and store the game."""
         new = parse_new_game(payload)
         try:
-            scenario = rules.load_scenario(new.scenario)
-        except KeyError as exc:
-            raise InvalidInput(f"unknown scenario {new.scenario!r}") from exc
+            scenario = self.scenarios.get(new.scenario)
+        except KeyError:
+            choices = ", ".join(self.scenarios.ids())
+            raise InvalidInput(
+                f"unknown scenario {new.scenario!r}; choose one of: {choices}"
+            ) from None
         try:
             state = rules.new_game_state(new.name, new.cls, scenario)
         except rules.RuleError as exc:
             raise InvalidInput(str(exc)) from exc
         game = self.store.create_game(state, owner=owner)
-        exported = tracing.start_game_trace(
+        exported = spans.start_game_trace(
             game.id,
             {
                 "character": {"name": state.character.name, "class": state.character.cls},
@@ -155,25 +179,27 @@ class GameService:
             game = self.store.get_game(game_id)
             if not game.trace_root:
                 return
-            output, metadata = game_summary(game, self.store.list_turns(game_id))
-            tracing.update_game_trace(game.trace_root, output, metadata)
+            output, metadata = game_summary(game, self.store.active_line(game_id))
+            spans.update_game_trace(game.trace_root, output, metadata)
         except Exception:  # telemetry never breaks a turn
             log.warning("could not update the root span of game %s", game_id, exc_info=True)
 
     def _tool_executor(self) -> Any:
         """Run tools here, or on the tool worker when GM_TOOL_WORKER_URL is set."""
-        url = self.settings.get("GM_TOOL_WORKER_URL")
+        url = self.settings.tool_worker_url
         if not url:
             return None
         from .worker import remote_executor
 
-        return lambda game_id, scenario: remote_executor(url, game_id)
+        token = self.settings.tool_worker_token
+        return lambda game_id, scenario: remote_executor(url, game_id, token)
 
     def game_view(self, game: GameRecord) -> dict[str, Any]:
         """A game as the API returns it."""
-        scenario = rules.load_scenario(game.scenario)
-        ratings = self.store.latest_feedback(game.id)
+        scenario = self.scenario_of(game.scenario)
         state = rules.public_state(game.state, scenario)
+        turns = self.store.active_line(game.id, limit=GAME_TURNS)
+        length = self.store.count_line(game.id)
         return {
             "id": game.id,
             "scenario": {
@@ -190,10 +216,15 @@ class GameService:
             "character": state["character"],
             "location": state["location"],
             "inventory": state["inventory"],
-            "turns": [
-                {**t.to_dict(), "feedback": ratings.get(t.id)}
-                for t in self.store.list_turns(game.id)
-            ],
+            # The active line's newest turns, oldest first; older ones page in.
+            "turns": self.turn_views(game.id, turns),
+            # "Story so far": one summary per closed chapter of the active line.
+            "chronicle": [c.to_dict() for c in self.store.chronicle(game.id)],
+            "line": {
+                "branch_id": game.active_branch,
+                "length": length,
+                "older": length > len(turns),
+            },
         }
 
     def owned_game(self, game_id: str, owner: str | None) -> GameRecord:
@@ -202,6 +233,8 @@ class GameService:
         Games made by API clients (no browser cookie) have no owner; their 128-bit random
         id is the capability. Anyone else gets GameNotFound, as if the game did not exist.
         """
+        # A turn whose worker died shows as interrupted from the first look at the game on.
+        self.store.reap_dead_turns(game_id)
         game = self.store.get_game(game_id)
         if game.owner is not None and game.owner != owner:
             raise GameNotFound(f"No game {game_id!r}.")
@@ -218,16 +251,18 @@ class GameService:
     ) -> TurnHandle:
         """Validate the message and start a turn (raises TurnInProgress, GameNotFound)."""
         text = validate_message(message)
-        if check_owner:
-            self.owned_game(game_id, owner)
-        return self.ensure_started().start_turn(game_id, text, parent=parent)
+        game = self.owned_game(game_id, owner) if check_owner else self.store.get_game(game_id)
+        self.scenario_of(game.scenario)  # a removed adventure answers 409, before any turn
+        runtime = self.ensure_started()
+        self.played_on_from(game_id)
+        return runtime.start_turn(game_id, text, parent=parent)
 
     def health(self) -> dict[str, Any]:
         """Liveness figures: store reachable, CLI present, pool."""
         from claude_agent_sdk import __file__ as sdk_file
 
         bundled = os.path.join(os.path.dirname(sdk_file), "_bundled", "claude")
-        cli = self.settings["GM_CLI_PATH"] or bundled
+        cli = self.settings.cli_path or bundled
         cli_ok = os.path.exists(cli) or shutil.which(cli) is not None
         try:
             store_ok = self.store.ping()
@@ -288,7 +323,7 @@ def parse_new_game(payload: Any) -> NewGame:
         raise InvalidInput("'character' must be an object with 'name' and 'class'")
     name = character.get("name", "Wren")
     cls = character.get("class", "rogue")
-    scenario = payload.get("scenario") or "drowned_bell"
+    scenario = payload.get("scenario") or rules.DEFAULT_SCENARIO
     if not isinstance(name, str) or not isinstance(cls, str) or not isinstance(scenario, str):
         raise InvalidInput("'name', 'class' and 'scenario' must be strings")
     return NewGame(name=name, cls=cls, scenario=scenario)

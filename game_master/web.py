@@ -5,26 +5,44 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
+import re
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from werkzeug.exceptions import HTTPException
 
 import tracing
 
+from . import openapi, spans
 from .errors import (
     Forbidden,
     GameMasterError,
+    GameNotFound,
     InvalidInput,
     RateLimited,
+    TurnNotFound,
     UnsupportedMediaType,
 )
 from .events import GameEvent, TurnCompleted, TurnError
-from .ratelimit import Limit, RateLimiter
+from .runtime import TurnHandle
 from .service import GameService, validate_feedback
+from .store import BranchNotFound
+from .tools import page_catalog
 
 log = logging.getLogger(__name__)
 bp = Blueprint("game_master", __name__)
@@ -53,8 +71,13 @@ def error_response(exc: GameMasterError) -> Response:
     resp = jsonify({"error": {"code": exc.code, "message": exc.message}})
     resp.status_code = exc.status
     if exc.retry_after is not None:
-        resp.headers["Retry-After"] = str(int(exc.retry_after))
+        resp.headers["Retry-After"] = retry_after(exc.retry_after)
     return resp
+
+
+def retry_after(seconds: float) -> str:
+    """A Retry-After value: whole seconds rounded up, at least 1 (0 would invite a spin)."""
+    return str(max(1, math.ceil(seconds)))
 
 
 def sse(event: str, data: Any) -> str:
@@ -76,7 +99,7 @@ SECURITY_HEADERS = {
 
 @bp.before_app_request
 def guard_api() -> None:
-    """Refuse cross-site writes and floods before any work is done."""
+    """Refuse cross-site writes before any work is done (floods: ``init_rate_limits``)."""
     if not request.path.startswith("/api/"):
         return
     if request.method in STATE_CHANGING:
@@ -88,29 +111,84 @@ def guard_api() -> None:
         origin = request.headers.get("Origin")
         if origin is not None and urlsplit(origin).netloc != request.host:
             raise Forbidden("Cross-site requests are not accepted.")
-    limiter: RateLimiter = current_app.extensions["game_master_limiter"]
-    bucket, per_min = _rate_bucket()
-    if per_min <= 0:  # 0 turns a limit off
-        return
-    if request.remote_addr in LOOPBACK and not current_app.config["GM_RATE_LIMIT_LOOPBACK"]:
-        # Local tools, benchmarks and a same-host reverse proxy without GM_PROXY_FIX all
-        # arrive from loopback; limiting that one address would throttle everyone at once.
-        return
-    verdict = limiter.hit(bucket, request.remote_addr or "unknown", Limit(per_min, 60))
-    if not verdict.allowed:
-        raise RateLimited(
-            "Too many requests; slow down a little.", retry_after=verdict.retry_after_s
-        )
+
+
+# ---------------------------------------------------------------------- rate limits
+
+# Requests that play a turn (and so start the model) count against the turn limit.
+TURN_ENDPOINTS = ("game_master.play_turn", "game_master.retry_turn")
 
 
 def _rate_bucket() -> tuple[str, int]:
-    """Which limit a request counts against."""
-    cfg = current_app.config
-    if request.method == "POST" and request.endpoint == "game_master.play_turn":
-        return "turn", cfg["GM_RATE_TURNS_PER_MIN"]
+    """Which limit a request counts against, and that limit per minute (0 = off)."""
+    settings = service().settings
+    if request.method == "POST" and request.endpoint in TURN_ENDPOINTS:
+        return "turn", settings.rate_turns_per_min
     if request.method == "POST" and request.endpoint == "game_master.create_game":
-        return "create", cfg["GM_RATE_GAMES_PER_MIN"]
-    return "api", cfg["GM_RATE_API_PER_MIN"]
+        return "create", settings.rate_games_per_min
+    return "api", settings.rate_api_per_min
+
+
+# Every id in a URL is a uuid4 hex; anything else cannot name a row, so it is refused before
+# the database sees it (a NUL byte, say, is a driver error on PostgreSQL, not a 404).
+ID_FORMAT = re.compile(r"[0-9a-f]{32}")
+ID_ERRORS: dict[str, Any] = {
+    "game_id": lambda v: GameNotFound(f"No game {v!r}."),
+    "turn_id": lambda v: TurnNotFound(f"No turn {v!r} in this game."),
+    "branch_id": lambda v: BranchNotFound(f"No line of play {v!r} in this game."),
+}
+
+
+@bp.before_app_request
+def check_ids() -> None:
+    """404 for a URL id that is not 32 lowercase hex characters, before any database call."""
+    for name, value in (request.view_args or {}).items():
+        make = ID_ERRORS.get(name)
+        if make is not None and not (isinstance(value, str) and ID_FORMAT.fullmatch(value)):
+            raise make(value)
+
+
+def _not_limited() -> bool:
+    """Pages, health and debug are never limited; nor is a limit of 0, nor loopback (unless
+    GM_RATE_LIMIT_LOOPBACK): local tools, benchmarks and a same-host reverse proxy without
+    GM_PROXY_FIX all arrive from loopback, and limiting that one address throttles everyone."""
+    if not request.path.startswith("/api/") or _rate_bucket()[1] <= 0:
+        return True
+    return request.remote_addr in LOOPBACK and not service().settings.rate_limit_loopback
+
+
+def _rate_limited(limit: RequestLimit) -> Response:
+    """The contract's 429, with Retry-After until the client's window resets."""
+    retry_after = max(1, limit.reset_at - int(time.time()))
+    return error_response(
+        RateLimited("Too many requests; slow down a little.", retry_after=retry_after)
+    )
+
+
+def init_rate_limits(app: Flask) -> Limiter:
+    """Flask-Limiter on this app: per client, fixed one-minute windows per bucket (turns, new
+    games, other API calls), counted in Redis when REDIS_URL is set (shared by every worker
+    and host), in memory otherwise. A Redis outage lets requests through (logged)."""
+    redis_url = app.extensions["game_master"].settings.redis_url
+    # Short socket timeouts: a Redis that hangs must not hold every request (seconds).
+    redis_options: dict[str, Any] = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    limiter = Limiter(
+        key_func=lambda: request.remote_addr or "unknown",
+        app=app,
+        storage_uri=redis_url or "memory://",
+        storage_options=redis_options if redis_url else {},
+        strategy="fixed-window",
+        key_prefix="gm",
+        swallow_errors=True,  # availability over limiting when Redis is down
+        headers_enabled=False,
+        on_breach=_rate_limited,
+    )
+    limiter.shared_limit(
+        lambda: f"{max(1, _rate_bucket()[1])} per minute",
+        scope=lambda endpoint: _rate_bucket()[0],
+        exempt_when=_not_limited,
+    )(bp)
+    return limiter
 
 
 def from_browser() -> bool:
@@ -142,7 +220,7 @@ def security_headers(resp: Response) -> Response:
 @bp.get("/")
 def index() -> str:
     """The game page."""
-    return render_template("index.html", offline=service().offline)
+    return render_template("index.html", offline=service().offline, tools=page_catalog())
 
 
 @bp.get("/healthz")
@@ -154,7 +232,19 @@ def healthz() -> Response:
     return resp
 
 
+@bp.get("/api/openapi.json")
+def openapi_document() -> Response:
+    """This API as an OpenAPI 3.1 document."""
+    return jsonify(openapi.document())
+
+
 # ---------------------------------------------------------------------- games
+
+
+@bp.get("/api/scenarios")
+def list_scenarios() -> Response:
+    """The adventures on offer, for the scenario picker."""
+    return jsonify(service().scenario_list())
 
 
 @bp.post("/api/games")
@@ -179,19 +269,39 @@ def play_turn(game_id: str) -> Response:
     payload = json_body()
     if not isinstance(payload, dict):
         raise InvalidInput("body must be a JSON object with a 'message'")
-    parent = request.headers.get("x-bt-parent-span") or None
+    parent = parent_span()
     handle = service().start_turn(
         game_id, payload.get("message"), parent=parent, owner=owner(), check_owner=True
     )
+    return answer_turn(handle)
+
+
+@bp.post("/api/games/<game_id>/turns/<turn_id>/retry")
+def retry_turn(game_id: str, turn_id: str) -> Response:
+    """Tell the latest turn again on a fork of the story taken before it (a new alternative)."""
+    parent = parent_span()
+    svc = service()
+    handle = svc.retry_turn(game_id, turn_id, parent=parent, owner=owner())
+    return answer_turn(handle, lambda done: svc.alternative_of(game_id, done))
+
+
+def parent_span() -> str | None:
+    """The request's ``x-bt-parent-span``; spans.turn_span ignores (and logs) a malformed one,
+    so a client's broken header never breaks the player's turn."""
+    return request.headers.get("x-bt-parent-span") or None
+
+
+def answer_turn(handle: TurnHandle, alternative: Any = None) -> Response:
+    """A running turn as SSE when the client accepts it, else as one JSON answer."""
     if request.accept_mimetypes.best_match(["application/json", "text/event-stream"]) == (
         "text/event-stream"
     ):
         return Response(
-            stream_events(handle.next_event, current_app.config["GM_SSE_HEARTBEAT_S"]),
+            stream_events(handle.next_event, service().settings.sse_heartbeat_s),
             mimetype="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    return turn_json(handle.events())
+    return turn_json(handle.events(), alternative)
 
 
 def stream_events(next_event: Any, heartbeat_s: float = 15.0) -> Iterator[str]:
@@ -210,8 +320,9 @@ def stream_events(next_event: Any, heartbeat_s: float = 15.0) -> Iterator[str]:
             return
 
 
-def turn_json(events: Iterator[GameEvent]) -> Response:
-    """Collect a whole turn into the contract's JSON answer."""
+def turn_json(events: Iterator[GameEvent], alternative: Any = None) -> Response:
+    """Collect a whole turn into the contract's JSON answer (a retold turn says which
+    alternative it is: ``alternative(turn_id)``)."""
     state: dict[str, Any] | None = None
     turn_id = None
     for event in events:
@@ -220,26 +331,58 @@ def turn_json(events: Iterator[GameEvent]) -> Response:
         elif event.name == "state":
             state = event.to_dict()
         elif isinstance(event, TurnCompleted):
-            return jsonify(
-                {
-                    "turn_id": event.turn_id,
-                    "narration": event.narration,
-                    "tool_calls": event.tool_calls,
-                    "state": state,
-                    "usage": event.usage,
-                    "trace": event.trace,
-                    "duration_ms": event.duration_ms,
-                }
-            )
+            answer = {
+                "turn_id": event.turn_id,
+                "narration": event.narration,
+                "tool_calls": event.tool_calls,
+                "state": state,
+                "usage": event.usage,
+                "trace": event.trace,
+                "duration_ms": event.duration_ms,
+            }
+            if alternative is not None:
+                answer["alternative"] = alternative(event.turn_id)
+            return jsonify(answer)
         elif isinstance(event, TurnError):
             resp = jsonify(
                 {"error": {"code": event.code, "message": event.message}, "turn_id": turn_id}
             )
             resp.status_code = 504 if event.code == "turn_timeout" else 503
             if event.retry_after:
-                resp.headers["Retry-After"] = str(int(event.retry_after))
+                resp.headers["Retry-After"] = retry_after(event.retry_after)
             return resp
     raise GameMasterError("the turn ended without a result")
+
+
+@bp.post("/api/games/<game_id>/turns/<turn_id>/choose")
+def choose_alternative(game_id: str, turn_id: str) -> Response:
+    """Make that telling of a turn the current one."""
+    return jsonify(service().choose(game_id, turn_id, owner()))
+
+
+@bp.get("/api/games/<game_id>/turns")
+def list_turns(game_id: str) -> Response:
+    """Page back through the active line, newest first (``?before=N&limit=L``)."""
+    args = request.args
+    return jsonify(service().turns_page(game_id, args.get("before"), args.get("limit"), owner()))
+
+
+@bp.post("/api/games/<game_id>/rewind")
+def rewind(game_id: str) -> Response:
+    """Go back to just after turn ``to_turn``; later turns stay as an inactive line."""
+    return jsonify(service().rewind(game_id, json_body(), owner()))
+
+
+@bp.get("/api/games/<game_id>/branches")
+def branches(game_id: str) -> Response:
+    """The game's lines of play."""
+    return jsonify(service().branches(game_id, owner()))
+
+
+@bp.post("/api/games/<game_id>/branches/<branch_id>/activate")
+def activate_branch(game_id: str, branch_id: str) -> Response:
+    """Switch to another line of play."""
+    return jsonify(service().activate_branch(game_id, branch_id, owner()))
 
 
 @bp.post("/api/games/<game_id>/turns/<turn_id>/feedback")
@@ -251,22 +394,37 @@ def feedback(game_id: str, turn_id: str) -> tuple[str, int]:
     turn = svc.store.get_turn(game_id, turn_id)
     svc.store.add_feedback(turn.id, score, comment)
     if turn.span_id:
-        tracing.log_feedback(turn.span_id, score, comment)
+        spans.log_feedback(turn.span_id, score, comment)
     return "", 204
 
 
 # ---------------------------------------------------------------------- debug
 
 
+RELAY_HEADERS = (
+    "X-Forwarded-For",
+    "Forwarded",
+    "X-Real-IP",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Port",
+    "X-Client-IP",
+    "True-Client-IP",
+    "CF-Connecting-IP",
+    "Via",
+)
+
+
 def debug_allowed() -> bool:
     """Loopback callers, or a caller presenting GM_DEBUG_TOKEN as a bearer token."""
-    token = current_app.config.get("GM_DEBUG_TOKEN")
+    token = service().settings.debug_token
     auth = request.headers.get("Authorization", "")
     if token and auth.startswith("Bearer ") and hmac.compare_digest(auth[7:], token):
         return True
     # A request relayed by a reverse proxy on this host arrives from loopback too; only a
-    # direct connection counts as local.
-    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+    # direct connection counts as local, and any relaying header says it is not one (many
+    # nginx set-ups send only X-Real-IP).
+    if any(name in request.headers for name in RELAY_HEADERS):
         return False
     return request.remote_addr in LOOPBACK
 
@@ -295,6 +453,14 @@ def debug_tracing() -> Response:
 def handle_game_error(exc: GameMasterError) -> Response:
     """Our errors → contract JSON."""
     return error_response(exc)
+
+
+@bp.app_errorhandler(RateLimitExceeded)
+def handle_rate_limited(exc: RateLimitExceeded) -> Response:
+    """Flask-Limiter's 429 → the contract JSON built when the limit was breached."""
+    if isinstance(exc.response, Response):
+        return exc.response
+    return error_response(RateLimited("Too many requests; slow down a little.", retry_after=60))
 
 
 @bp.app_errorhandler(HTTPException)

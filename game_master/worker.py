@@ -12,24 +12,18 @@ import argparse
 import asyncio
 import hmac
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 from flask import Flask, jsonify, request
 
-from . import rules
-from .config import load_settings
+from . import rules, spans
 from .errors import GameMasterError
+from .rules import refuse
+from .settings import Settings
 from .store import Store
 from .tools import TOOLS, ToolExecutor, ToolOutcome, execute_tool
-
-try:  # tracing is optional at run time
-    import braintrust
-    from braintrust.span_types import SpanTypeAttribute
-except ImportError:  # pragma: no cover - braintrust is a declared dependency
-    braintrust = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +33,20 @@ WORKER_TIMEOUT_S = 15.0
 # ---------------------------------------------------------------------- the app's side
 
 
+def _failed(name: str, message: str) -> ToolOutcome:
+    """A tool call that could not reach the rules: nothing happened, and the model is told."""
+    return ToolOutcome.refused(name, refuse("tool_failed", message, tool=name))
+
+
 def remote_executor(url: str, game_id: str, token: str | None = None) -> ToolExecutor:
-    """Run tools on the worker at ``url``; any failure is a tool error the model can read."""
-    token = token if token is not None else os.environ.get("GM_TOOL_WORKER_TOKEN")
+    """Run tools on the worker at ``url`` (``token``: GM_TOOL_WORKER_TOKEN); any failure is
+    a tool error the model can read."""
 
     def call(name: str, args: dict[str, Any]) -> ToolOutcome:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        if braintrust is not None:
-            try:
-                exported = braintrust.current_span().export()
-                if exported:
-                    headers["x-bt-parent-span"] = exported
-            except Exception:  # telemetry never breaks a tool
-                log.debug("could not export the tool span", exc_info=True)
+        exported = spans.current_span_export()
+        if exported:
+            headers["x-bt-parent-span"] = exported
         try:
             resp = requests.post(
                 f"{url.rstrip('/')}/tools/{name}",
@@ -61,15 +56,9 @@ def remote_executor(url: str, game_id: str, token: str | None = None) -> ToolExe
             )
         except requests.RequestException as exc:
             log.warning("tool worker unreachable: %s", exc)
-            return ToolOutcome(
-                name, {"error": "the rules engine is unreachable; nothing happened"}, True
-            )
+            return _failed(name, "the rules engine is unreachable; nothing happened")
         if resp.status_code != 200:
-            return ToolOutcome(
-                name,
-                {"error": f"the rules engine failed ({resp.status_code}); nothing happened"},
-                True,
-            )
+            return _failed(name, f"the rules engine failed ({resp.status_code}); nothing happened")
         body = resp.json()
         return ToolOutcome(name, body.get("result"), bool(body.get("is_error")))
 
@@ -88,10 +77,11 @@ def create_worker_app(config: Mapping[str, Any] | None = None) -> Flask:
     import tracing
 
     app = Flask(__name__)
-    settings = load_settings(app.instance_path, overrides=config)
-    store = Store(settings["DATABASE_URL"])
+    settings = Settings.load(app.instance_path, overrides=config)
+    store = Store(settings.database_url, pool_size=settings.db_pool_size)
     store.migrate()
-    token = (config or {}).get("GM_TOOL_WORKER_TOKEN") or os.environ.get("GM_TOOL_WORKER_TOKEN")
+    token = settings.tool_worker_token
+    scenarios = rules.ScenarioLibrary(settings.scenario_dir)
     app.extensions["game_master_store"] = store
 
     @app.before_request
@@ -117,40 +107,24 @@ def create_worker_app(config: Mapping[str, Any] | None = None) -> Flask:
         args: dict[str, Any] = raw_args if isinstance(raw_args, dict) else {}
         game_id = body["game_id"]
         try:
-            scenario = rules.load_scenario(store.get_game(game_id).scenario)
+            scenario = scenarios.get(store.get_game(game_id).scenario)
+        except KeyError:
+            return jsonify(
+                {"error": {"code": "scenario_unavailable", "message": "scenario not available"}}
+            ), 409
         except GameMasterError as exc:
             return jsonify({"error": {"code": exc.code, "message": exc.message}}), exc.status
         parent = request.headers.get("x-bt-parent-span") if tracing.is_enabled() else None
-        outcome = _traced_execute(store, game_id, scenario, name, args, parent)
+        outcome = spans.worker_tool_call(
+            name,
+            args,
+            game_id=game_id,
+            parent=parent,
+            execute=lambda: execute_tool(store, game_id, scenario, name, args),
+        )
         return jsonify({"result": outcome.result, "is_error": outcome.is_error})
 
     return app
-
-
-def _traced_execute(
-    store: Store,
-    game_id: str,
-    scenario: rules.Scenario,
-    name: str,
-    args: dict[str, Any],
-    parent: str | None,
-) -> ToolOutcome:
-    """``worker_execute_tool`` → the tool's span → the rules engine."""
-    if braintrust is None:
-        return execute_tool(store, game_id, scenario, name, args)
-    kwargs: dict[str, Any] = {"parent": parent} if parent else {}
-    with braintrust.start_span(
-        name="worker_execute_tool",
-        type=SpanTypeAttribute.TASK,
-        input={"tool": name, "args": args},
-        metadata={"game_id": game_id, "worker_pid": os.getpid()},
-        **kwargs,
-    ) as outer:
-        with braintrust.start_span(name=name, type=SpanTypeAttribute.TOOL, input=args) as span:
-            outcome = execute_tool(store, game_id, scenario, name, args)
-            span.log(output=outcome.result, metadata={"is_error": outcome.is_error})
-        outer.log(output={"is_error": outcome.is_error})
-    return outcome
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@
   const STORAGE_KEY = "gm.lastGameId";
   const FEEDBACK_KEY = "gm.feedback";
   const MAX_LOG_ENTRIES = 60;
+  const OLDER_PAGE = 50; // turns per "Earlier turns" page
   const OFFLINE_TIP = "No ANTHROPIC_API_KEY: a built-in offline narrator plays the game master";
 
   const ABILITY_ABBR = {
@@ -20,12 +21,33 @@
     "southeast", "southwest", "up", "down", "in", "out"];
 
   const $ = (id) => document.getElementById(id);
+  // The tool registry's view for the page: {name: {label, show}}; show is roll|check|action.
+  const TOOLS = (() => {
+    try {
+      return JSON.parse($("gm-tools").textContent || "{}");
+    } catch (_) {
+      return {};
+    }
+  })();
+  const toolLabel = (name) => (TOOLS[name] && TOOLS[name].label) || humanize(name);
   const ui = {
     body: document.body,
     offlineBadge: $("offline-badge"),
     offlineNote: $("offline-note"),
     scenarioTitle: $("scenario-title"),
     newGameButton: $("new-game-button"),
+    linesButton: $("lines-button"),
+    linesDialog: $("lines-dialog"),
+    linesStatus: $("lines-status"),
+    linesList: $("lines-list"),
+    linesClose: $("lines-close"),
+    rewindDialog: $("rewind-dialog"),
+    rewindText: $("rewind-text"),
+    rewindCancel: $("rewind-cancel"),
+    rewindConfirm: $("rewind-confirm"),
+    gameError: $("game-error"),
+    gameErrorText: $("game-error-text"),
+    gameErrorClose: $("game-error-close"),
     startScreen: $("start-screen"),
     startForm: $("new-game-form"),
     startButton: $("start-button"),
@@ -57,9 +79,17 @@
 
   const app = {
     game: null,       // the last game JSON (id, scenario, status, state)
-    busy: false,
+    busy: false,      // a turn (or a retold turn) is streaming
+    working: false,   // a choose / rewind / switch / paging call is under way
     outcome: null,
+    turns: [],        // the shown turns of the active line, oldest first; each knows its .li
+    nextBefore: null, // the turn number to page back from ("Earlier turns"), or null
+    olderLi: null,    // the story entry holding the "Earlier turns" button
+    rewindTo: null,   // the turn a pending rewind confirmation is about
+    rewindFrom: null, // the button that opened it (focus returns there on cancel)
+    focusAfterLines: null, // where focus goes when the lines dialog closes
   };
+  const PLACEHOLDER = ui.turnInput.placeholder;
 
   // ------------------------------------------------------------------ small helpers
 
@@ -161,20 +191,35 @@
     ui.gameScreen.hidden = true;
     ui.startScreen.hidden = false;
     ui.newGameButton.hidden = true;
+    ui.linesButton.hidden = true;
     ui.scenarioTitle.hidden = true;
     checkContinue();
     ui.nameInput.focus();
   }
 
   function showGame(game) {
-    app.game = game;
-    app.outcome = null;
     ui.startScreen.hidden = true;
     ui.gameScreen.hidden = false;
     ui.newGameButton.hidden = false;
+    ui.linesButton.hidden = false;
     ui.scenarioTitle.textContent = (game.scenario && game.scenario.title) || "";
     ui.scenarioTitle.hidden = !ui.scenarioTitle.textContent;
+    hideGameError();
+    renderGame(game);
+    setBusy(false);
+    scrollStory(true);
+    ui.turnInput.focus();
+  }
+
+  /** Draw the story, the sheet and the log from a game JSON (after load, choose, rewind...). */
+  function renderGame(game) {
+    app.game = game;
+    app.outcome = null;
+    app.turns = [];
+    app.nextBefore = null;
+    app.olderLi = null;
     ui.outcomeBanner.hidden = true;
+    ui.turnInput.placeholder = PLACEHOLDER;
     clear(ui.story);
     clear(ui.diceLog);
 
@@ -185,14 +230,40 @@
         intro.appendChild(el("p", "goal", `Goal: ${game.scenario.goal}`));
       }
     }
-    for (const turn of game.turns || []) renderHistoryTurn(turn);
+    renderChronicle(game.chronicle);
+    const turns = Array.isArray(game.turns) ? game.turns : [];
+    if (game.line && game.line.older && turns.length && turns[0].number > 1) {
+      app.nextBefore = turns[0].number;
+      addOlderEntry();
+    }
+    for (const turn of turns) renderHistoryTurn(turn);
+    app.turns = turns.slice();
     if (game.state) renderState(game.state);
     if (!app.outcome && (game.status === "won" || game.status === "dead")) {
       showOutcome(game.status);
     }
-    setBusy(false);
-    scrollStory(true);
-    ui.turnInput.focus();
+    refreshTurnActions();
+    syncControls();
+  }
+
+  /** "Story so far": one summary per closed chapter (model text: textContent only). */
+  function renderChronicle(chronicle) {
+    if (!Array.isArray(chronicle) || !chronicle.length) return;
+    const li = el("li", "chronicle");
+    const details = document.createElement("details");
+    details.appendChild(el("summary", "chronicle-title",
+      `Story so far (${chronicle.length} chapter${chronicle.length === 1 ? "" : "s"})`));
+    const list = el("ol", "chronicle-list");
+    for (const chapter of chronicle) {
+      const item = el("li", "chronicle-chapter");
+      item.appendChild(el("strong", "chronicle-head",
+        `Chapter ${chapter.number} (turns ${chapter.first_turn}\u2013${chapter.last_turn}): `));
+      item.appendChild(el("span", "chronicle-summary", String(chapter.summary || "")));
+      list.appendChild(item);
+    }
+    details.appendChild(list);
+    li.appendChild(details);
+    ui.story.appendChild(li);
   }
 
   async function checkContinue() {
@@ -286,16 +357,17 @@
     if (last && typeof last.scrollIntoView === "function") last.scrollIntoView({ block: "nearest" });
   }
 
-  function addPlayerEntry(message) {
+  /** The player's entry; placed before ``before`` (older turns paging in) or at the end. */
+  function addPlayerEntry(message, before) {
     const li = el("li", "entry entry-player");
     li.appendChild(el("p", "speaker", "You"));
     li.appendChild(el("p", "entry-text", message));
-    ui.story.appendChild(li);
+    ui.story.insertBefore(li, before || null);
     return li;
   }
 
   /** A GM entry; returns the <li>. Its text lives in one text node (li._text). */
-  function addGmEntry(text) {
+  function addGmEntry(text, before) {
     const li = el("li", "entry entry-gm");
     li.appendChild(el("p", "speaker", "Game Master"));
     const p = el("p", "entry-text");
@@ -303,7 +375,7 @@
     p.appendChild(node);
     li.appendChild(p);
     li._text = node;
-    ui.story.appendChild(li);
+    ui.story.insertBefore(li, before || null);
     return li;
   }
 
@@ -396,7 +468,7 @@
   }
 
   /** An inline error with a Retry button that resends ``message``. */
-  function addErrorEntry(err, message, playerLi) {
+  function addErrorEntry(err, message, playerLi, before) {
     const li = el("li", "entry entry-error");
     li.setAttribute("role", "alert");
     li.appendChild(el("p", "speaker", "Something went wrong"));
@@ -406,30 +478,43 @@
     retry.type = "button";
     retry.title = `Send \u201C${message}\u201D again`;
     retry.addEventListener("click", () => {
-      if (app.busy) return;
+      if (app.busy || app.working) return;
       li.remove();
       if (playerLi) playerLi.remove();
+      // The failed turn leaves the story (as before); the resent message is a new turn.
+      app.turns = app.turns.filter((t) => t.li !== li);
       sendTurn(message);
     });
     li.appendChild(retry);
-    ui.story.appendChild(li);
+    ui.story.insertBefore(li, before || null);
     return li;
   }
 
-  function renderHistoryTurn(turn) {
-    const playerLi = addPlayerEntry(turn.player_message || "");
-    for (const call of turn.tool_calls || []) addLogEntry(call);
+  /** One stored turn: the player's entry, then the reply (or error); ``before`` for paging. */
+  function renderHistoryTurn(turn, before, logTools = true) {
+    const playerLi = addPlayerEntry(turn.player_message || "", before);
+    if (logTools) for (const call of turn.tool_calls || []) addLogEntry(call);
+    let li;
     if (turn.status === "completed") {
-      const li = addGmEntry(turn.narration || "");
+      li = addGmEntry(turn.narration || "", before);
       finishGmEntry(li, turn.id, turn.trace, turn.feedback);
     } else if (turn.status === "failed") {
       const e = turn.error || {};
-      addErrorEntry(new ApiError(e.code || "turn_failed", e.message || "The turn failed."),
-        turn.player_message || "", playerLi);
+      li = addErrorEntry(new ApiError(e.code || "turn_failed", e.message || "The turn failed."),
+        turn.player_message || "", playerLi, before);
     } else {
-      const li = addGmEntry(turn.narration || "");
+      li = addGmEntry(turn.narration || "", before);
       li.appendChild(el("p", "note", "This turn was still being played. Reload to see how it ended."));
     }
+    attachTurn(li, turn);
+  }
+
+  /** Tie a reply's entry to its turn, so the line controls know what they act on. */
+  function attachTurn(li, turn) {
+    turn.li = li;
+    li._turn = turn;
+    li.dataset.turnId = turn.id;
+    li.dataset.turn = String(turn.number);
   }
 
   // ------------------------------------------------------------------ turns
@@ -440,12 +525,32 @@
     ui.sendButton.disabled = busy || !!app.outcome;
     ui.turnInput.disabled = busy || !!app.outcome;
     ui.gameScreen.classList.toggle("is-busy", busy);
-    for (const b of ui.story.querySelectorAll(".retry-button")) b.disabled = busy;
+    syncControls();
+  }
+
+  /** A choose / rewind / switch / paging call is under way: hold the other controls. */
+  function setWorking(working) {
+    app.working = working;
+    ui.sendButton.disabled = working || app.busy || !!app.outcome;
+    ui.gameScreen.classList.toggle("is-working", working);
+    syncControls();
+  }
+
+  /** Retry, ‹ ›, rewind, switch and paging wait while a turn runs or a call is under way. */
+  function syncControls() {
+    const hold = app.busy || app.working;
+    for (const b of ui.story.querySelectorAll(".retry-button, .line-action")) {
+      b.disabled = hold || b.dataset.off === "true";
+    }
+    ui.linesButton.disabled = hold;
+    for (const b of ui.linesList.querySelectorAll(".line-switch")) {
+      b.disabled = hold || b.dataset.off === "true";
+    }
   }
 
   function submitTurn(event) {
     if (event) event.preventDefault();
-    if (app.busy || app.outcome) return;
+    if (app.busy || app.working || app.outcome) return;
     const message = ui.turnInput.value.trim();
     if (!message) {
       ui.turnInput.focus();
@@ -456,50 +561,67 @@
 
   /** Play one turn, streaming the reply. Never throws; failures become an inline error. */
   async function sendTurn(message) {
-    if (app.busy || !app.game) return;
+    if (app.busy || app.working || !app.game) return;
     const gameId = app.game.id;
     const playerLi = addPlayerEntry(message);
     // The message moves into the story (and into the Retry button if the turn fails).
     if (ui.turnInput.value.trim() === message) ui.turnInput.value = "";
+    hideGameError();
     setBusy(true);
     scrollStory(true);
 
-    const turn = { id: null, gmLi: null, done: false, error: null, text: "" };
+    const turn = { id: null, number: null, gmLi: null, done: false, error: null, text: "" };
+    const played = { player_message: message, status: "completed", tool_calls: [] };
     try {
-      let resp;
-      try {
-        resp = await fetch(`/api/games/${encodeURIComponent(gameId)}/turns`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-          body: JSON.stringify({ message }),
-        });
-      } catch (_) {
-        throw new ApiError("network_error", "Could not reach the server. Check your connection.");
-      }
-      if (!resp.ok) throw await errorFromResponse(resp);
-      const type = resp.headers.get("Content-Type") || "";
-      if (!type.startsWith("text/event-stream") || !resp.body) {
-        throw new ApiError("bad_response", "The server did not answer with an event stream.");
-      }
-      await readEvents(resp.body, (name, data) => handleEvent(turn, name, data));
-      if (!turn.done && !turn.error) {
-        throw new ApiError("stream_closed",
-          "The connection closed before the Game Master finished. Reload to see the stored turn, or retry.");
-      }
-      if (turn.error) throw turn.error;
+      await streamTurn(`/api/games/${encodeURIComponent(gameId)}/turns`, { message }, turn);
+      attachTurn(turn.gmLi, Object.assign(played, {
+        id: turn.id, number: turn.number, narration: turn.gmLi._text.data }));
+      app.turns.push(played);
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError("network_error",
         "The connection to the server was lost.");
       if (turn.gmLi && !turn.text) turn.gmLi.remove();
       else if (turn.gmLi) turn.gmLi.classList.remove("streaming");
-      addErrorEntry(e, message, turn.gmLi && turn.text ? null : playerLi);
+      const errLi = addErrorEntry(e, message, turn.gmLi && turn.text ? null : playerLi);
+      if (turn.id) {
+        // The server stored the failed turn: it holds a place in the line (for rewinds).
+        attachTurn(errLi, Object.assign(played, { id: turn.id, number: turn.number,
+          status: "failed" }));
+        app.turns.push(played);
+      }
       // Keep the message at hand: put it back in the input if the player has not typed anew.
       if (!ui.turnInput.value.trim()) ui.turnInput.value = message;
     } finally {
       setBusy(false);
+      refreshTurnActions();
       scrollStory();
       ui.turnInput.focus();
     }
+  }
+
+  /** POST ``body`` to a turn endpoint and stream its reply into ``turn``; throws on failure. */
+  async function streamTurn(path, body, turn) {
+    let resp;
+    try {
+      resp = await fetch(path, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify(body),
+      });
+    } catch (_) {
+      throw new ApiError("network_error", "Could not reach the server. Check your connection.");
+    }
+    if (!resp.ok) throw await errorFromResponse(resp);
+    const type = resp.headers.get("Content-Type") || "";
+    if (!type.startsWith("text/event-stream") || !resp.body) {
+      throw new ApiError("bad_response", "The server did not answer with an event stream.");
+    }
+    await readEvents(resp.body, (name, data) => handleEvent(turn, name, data));
+    if (!turn.done && !turn.error) {
+      throw new ApiError("stream_closed",
+        "The connection closed before the Game Master finished. Reload to see the stored turn, or retry.");
+    }
+    if (turn.error) throw turn.error;
   }
 
   /** Read an SSE body, calling onEvent(name, data) for each frame; ignores ':' comments. */
@@ -545,9 +667,12 @@
   function handleEvent(turn, name, data) {
     if (!data || typeof data !== "object") return;
     switch (name) {
-      case "turn.started":
+      case "turn.started": {
         turn.id = data.turn_id || null;
+        const last = app.turns[app.turns.length - 1];
+        turn.number = Number.isInteger(data.number) ? data.number : (last ? last.number + 1 : 1);
         break;
+      }
       case "text": {
         const delta = typeof data.delta === "string" ? data.delta : "";
         if (!delta) break;
@@ -586,6 +711,300 @@
       default:
         break;
     }
+  }
+
+  // ------------------------------------------------------------------ lines of play
+
+  function gamePath(rest) {
+    return `/api/games/${encodeURIComponent(app.game.id)}${rest}`;
+  }
+
+  /** The newest shown turn of the active line: the only one Retry and ‹ › act on. */
+  function latestTurn() {
+    return app.turns.length ? app.turns[app.turns.length - 1] : null;
+  }
+
+  function showGameError(err) {
+    ui.gameErrorText.textContent = (err && err.message) || "Something went wrong.";
+    ui.gameError.hidden = false;
+    if (typeof ui.gameError.scrollIntoView === "function") {
+      ui.gameError.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function hideGameError() {
+    ui.gameError.hidden = true;
+    ui.gameErrorText.textContent = "";
+  }
+
+  function smallButton(className, text, label, onClick) {
+    const b = el("button", `btn btn-small line-action ${className}`, text);
+    b.type = "button";
+    if (label) b.setAttribute("aria-label", label);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  /** Rebuild each reply's line controls: Retry and ‹ › on the latest, rewind on the rest. */
+  function refreshTurnActions() {
+    const latest = latestTurn();
+    for (const turn of app.turns) {
+      const li = turn.li;
+      if (!li) continue;
+      const old = li.querySelector(".turn-actions");
+      if (old) old.remove();
+      const box = turnActions(turn, turn === latest);
+      if (!box) continue;
+      let meta = li.querySelector(":scope > .entry-meta");
+      if (!meta) {
+        meta = el("div", "entry-meta");
+        li.appendChild(meta);
+      }
+      meta.insertBefore(box, meta.firstChild);
+    }
+    syncControls();
+  }
+
+  function turnActions(turn, isLatest) {
+    const box = el("div", "turn-actions");
+    if (isLatest) {
+      // A failed latest turn keeps its own Retry (which sends the message again).
+      if (turn.status !== "completed") return null;
+      const alts = turn.alternatives;
+      if (alts && alts.count > 1 && Array.isArray(alts.ids)) box.appendChild(tellingSwitch(turn));
+      box.appendChild(smallButton("retry-reply", "Retry", "Retry this reply",
+        () => retryTurn(turn)));
+      box.lastChild.title = "Tell this reply again (the other tellings are kept)";
+    } else {
+      const b = smallButton("rewind-button", "Rewind to here",
+        `Rewind to here, just after turn ${turn.number}`, (event) => askRewind(turn, event.currentTarget));
+      box.appendChild(b);
+    }
+    return box;
+  }
+
+  /** ‹ 2/3 ›: flip between the tellings of the latest reply. */
+  function tellingSwitch(turn) {
+    const { index, count, ids } = turn.alternatives;
+    const group = el("div", "alt-switch");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", `Telling ${index} of ${count}`);
+    const flip = (to, cls, glyph) => {
+      const b = smallButton(`btn-icon alt-flip ${cls}`, glyph,
+        to >= 1 && to <= count ? `Show telling ${to} of ${count}` : null,
+        () => chooseTelling(ids[to - 1], cls));
+      b.classList.remove("btn", "btn-small");
+      if (to < 1 || to > count) {
+        b.dataset.off = "true";
+        b.setAttribute("aria-label", cls === "alt-prev" ? "No earlier telling" : "No later telling");
+      }
+      return b;
+    };
+    const counter = el("span", "alt-count", `${index}/${count}`);
+    counter.setAttribute("aria-hidden", "true"); // the group's label says it in words
+    group.append(flip(index - 1, "alt-prev", "\u2039"), counter,
+      flip(index + 1, "alt-next", "\u203A"));
+    return group;
+  }
+
+  /** Tell the latest turn again, streaming the new telling into the same story slot. */
+  async function retryTurn(turn) {
+    if (app.busy || app.working || !app.game || !turn.li || !turn.li._text) return;
+    hideGameError();
+    const li = turn.li;
+    const before = li._text.data;
+    const meta = li.querySelector(":scope > .entry-meta");
+    if (meta) meta.remove();
+    li._text.data = "";
+    li.classList.add("streaming");
+    setBusy(true);
+    scrollStory(true);
+    const run = { id: null, number: null, gmLi: li, done: false, error: null, text: "" };
+    let failure = null;
+    try {
+      await streamTurn(gamePath(`/turns/${encodeURIComponent(turn.id)}/retry`), {}, run);
+    } catch (err) {
+      failure = err instanceof ApiError ? err : new ApiError("network_error",
+        "The connection to the server was lost.");
+    }
+    // The stored game is the authority on the tellings and the state: draw it again. A failed
+    // retry leaves the earlier tellings and the state as they were.
+    try {
+      renderGame(await api("GET", gamePath("")));
+    } catch (err) {
+      failure = failure || err;
+      li.classList.remove("streaming");
+      li._text.data = before;
+      if (meta) li.appendChild(meta);
+    }
+    setBusy(false);
+    if (failure) showGameError(failure);
+    scrollStory(true);
+    const again = latestTurn() && latestTurn().li &&
+      latestTurn().li.querySelector(".retry-reply");
+    (again || ui.turnInput).focus();
+  }
+
+  /** Run a call that answers with the game JSON, then draw the game from it. */
+  async function applyGameCall(method, path, body) {
+    if (app.busy || app.working || !app.game) return false;
+    hideGameError();
+    setWorking(true);
+    try {
+      const game = await api(method, path, body);
+      renderGame(game);
+      return true;
+    } catch (err) {
+      showGameError(err);
+      return false;
+    } finally {
+      setWorking(false);
+    }
+  }
+
+  /** Make another telling of the latest turn the current one; the sheet follows it. */
+  async function chooseTelling(turnId, side) {
+    const ok = await applyGameCall("POST", gamePath(`/turns/${encodeURIComponent(turnId)}/choose`));
+    if (!ok) return;
+    scrollStory(true);
+    const latest = latestTurn();
+    const li = latest && latest.li;
+    const same = li && li.querySelector(`.${side}`);
+    const other = li && li.querySelector(side === "alt-prev" ? ".alt-next" : ".alt-prev");
+    if (same && !same.disabled) same.focus();
+    else if (other) other.focus();
+  }
+
+  /** Ask before rewinding: say which turns will be set aside (nothing is deleted). */
+  function askRewind(turn, button) {
+    if (app.busy || app.working || !app.game) return;
+    const last = latestTurn();
+    const end = last ? last.number : turn.number;
+    const first = turn.number + 1;
+    const aside = first >= end ? `Turn ${end} will` : `Turns ${first}\u2013${end} will`;
+    ui.rewindText.textContent = `The story goes back to just after turn ${turn.number}. ` +
+      `${aside} be set aside as another line of play; nothing is deleted.`;
+    app.rewindTo = turn.number;
+    app.rewindFrom = button || null;
+    ui.rewindDialog.returnValue = "";
+    ui.rewindDialog.showModal();
+  }
+
+  async function rewindClosed() {
+    const to = app.rewindTo;
+    const from = app.rewindFrom;
+    app.rewindTo = null;
+    app.rewindFrom = null;
+    if (ui.rewindDialog.returnValue !== "rewind" || to === null) {
+      if (from && from.isConnected) from.focus();
+      return;
+    }
+    const ok = await applyGameCall("POST", gamePath("/rewind"), { to_turn: to });
+    if (ok) scrollStory(true);
+    if (ok || !from || !from.isConnected) ui.turnInput.focus();
+    else from.focus();
+  }
+
+  /** The lines-of-play dialog: every line, the one being played marked, Switch on the rest. */
+  async function openLines() {
+    if (!app.game || app.busy || app.working) return;
+    clear(ui.linesList);
+    ui.linesStatus.textContent = "Loading\u2026";
+    ui.linesDialog.showModal();
+    try {
+      const lines = await api("GET", gamePath("/branches"));
+      const list = Array.isArray(lines) ? lines : [];
+      ui.linesStatus.textContent = list.length > 1
+        ? `${list.length} lines of play.`
+        : "One line so far. Rewind to an earlier turn to start another.";
+      // Newest first; number them in the order they were made.
+      list.forEach((line, i) => ui.linesList.appendChild(lineItem(line, list.length - i)));
+      syncControls();
+    } catch (err) {
+      ui.linesStatus.textContent = err.message;
+    }
+  }
+
+  function lineItem(line, ordinal) {
+    const li = el("li", "line-item");
+    li.classList.toggle("active", !!line.active);
+    const text = el("div", "line-text");
+    const head = el("p", "line-head");
+    head.appendChild(el("strong", null, `Line ${ordinal}`));
+    if (line.active) head.appendChild(el("span", "tag tag-active", "playing now"));
+    text.appendChild(head);
+    const n = Number(line.turns) || 0;
+    const facts = [`${n} ${n === 1 ? "turn" : "turns"}`];
+    if (line.reason === "rewind" && Number.isInteger(line.forked_from_turn)) {
+      facts.push(`rewound to turn ${line.forked_from_turn}`);
+    }
+    text.appendChild(el("p", "line-facts muted", facts.join(" \u00B7 ")));
+    if (line.last_message) {
+      text.appendChild(el("p", "line-last", `Last: \u201C${line.last_message}\u201D`));
+    }
+    li.appendChild(text);
+    const b = el("button", "btn btn-small line-switch", line.active ? "Playing" : "Switch");
+    b.type = "button";
+    b.setAttribute("aria-label", line.active
+      ? `Line ${ordinal} is being played` : `Switch to line ${ordinal}`);
+    if (line.active) b.dataset.off = "true";
+    b.addEventListener("click", () => switchLine(line.id));
+    li.appendChild(b);
+    return li;
+  }
+
+  async function switchLine(branchId) {
+    const ok = await applyGameCall("POST",
+      gamePath(`/branches/${encodeURIComponent(branchId)}/activate`));
+    if (ok) {
+      app.focusAfterLines = ui.turnInput;
+      ui.linesDialog.close();
+      scrollStory(true);
+    } else {
+      ui.linesStatus.textContent = ui.gameErrorText.textContent;
+    }
+  }
+
+  /** The "Earlier turns" entry at the top of the story, for a line longer than one page. */
+  function addOlderEntry() {
+    const li = el("li", "entry-older");
+    const b = smallButton("older-button", "Earlier turns", null, loadOlder);
+    b.title = "Show the turns before these";
+    li.appendChild(b);
+    ui.story.appendChild(li);
+    app.olderLi = li;
+  }
+
+  /** Page in the turns before the oldest shown one (pages come newest first). */
+  async function loadOlder() {
+    if (!app.game || app.nextBefore === null || app.busy || app.working || !app.olderLi) return;
+    const game = app.game;
+    setWorking(true);
+    try {
+      const page = await api("GET",
+        gamePath(`/turns?before=${encodeURIComponent(app.nextBefore)}&limit=${OLDER_PAGE}`));
+      if (app.game !== game || !app.olderLi) return; // the game was redrawn meanwhile
+      const older = (Array.isArray(page.turns) ? page.turns : []).slice().reverse();
+      const s = ui.story;
+      const height = s.scrollHeight;
+      const anchor = app.olderLi.nextSibling;
+      for (const turn of older) renderHistoryTurn(turn, anchor, false);
+      app.turns = older.concat(app.turns);
+      app.nextBefore = Number.isInteger(page.next_before) ? page.next_before : null;
+      // Keep the reader where they were: the new turns appear above.
+      if (getComputedStyle(s).overflowY !== "visible") s.scrollTop += s.scrollHeight - height;
+      if (app.nextBefore === null) {
+        app.olderLi.remove();
+        app.olderLi = null;
+      }
+      refreshTurnActions();
+    } catch (err) {
+      showGameError(err);
+    } finally {
+      setWorking(false);
+    }
+    const more = app.olderLi && app.olderLi.querySelector("button");
+    (more || ui.story).focus();
   }
 
   // ------------------------------------------------------------------ side panel
@@ -691,8 +1110,8 @@
   function applyToolResult(call) {
     const r = call && call.result;
     if (!r || typeof r !== "object" || call.is_error) return;
-    if (call.name === "change_hp" && "hp" in r && "max_hp" in r) renderHp(r.hp, r.max_hp);
-    if (call.name === "set_condition" && Array.isArray(r.conditions)) renderConditions(r.conditions);
+    if (Number.isInteger(r.hp) && Number.isInteger(r.max_hp)) renderHp(r.hp, r.max_hp);
+    if (Array.isArray(r.conditions)) renderConditions(r.conditions);
     if (r.name && r.description && r.exits && typeof r.exits === "object") renderLocation(r);
   }
 
@@ -721,14 +1140,17 @@
   function addLogEntry(call) {
     if (!call || typeof call !== "object") return;
     const name = String(call.name || "tool");
+    const show = (TOOLS[name] && TOOLS[name].show) || "action";
     const r = call.result && typeof call.result === "object" ? call.result : {};
     const li = el("li", "log-entry");
     if (call.is_error) {
+      // A refusal is {"error": {"code", "message", ...facts}} (older turns: a plain string).
+      const refusal = r.error && typeof r.error === "object" ? r.error.message : r.error;
       li.classList.add("log-error");
-      li.appendChild(el("span", "log-kind", humanize(name)));
+      li.appendChild(el("span", "log-kind", toolLabel(name)));
       li.appendChild(el("span", "log-main", "refused"));
-      li.appendChild(el("span", "log-detail", r.error || "the rules refused"));
-    } else if (name === "roll_dice") {
+      li.appendChild(el("span", "log-detail", String(refusal || "the rules refused")));
+    } else if (show === "roll") {
       li.classList.add("log-roll");
       li.appendChild(el("span", "log-kind", `Roll ${r.notation || ""}`.trim()));
       li.appendChild(el("span", "log-main", `= ${r.total ?? "?"}`));
@@ -738,7 +1160,7 @@
       if (r.advantage && r.advantage !== "none") detail += ` (${r.advantage})`;
       if (r.reason) detail += ` \u00B7 ${r.reason}`;
       li.appendChild(el("span", "log-detail", detail.trim()));
-    } else if (name === "ability_check") {
+    } else if (show === "check") {
       li.classList.add("log-check", r.success ? "success" : "failure");
       li.appendChild(el("span", "log-kind", `${humanize(r.check || "check")} check`));
       li.appendChild(el("span", "log-main",
@@ -751,7 +1173,7 @@
     } else {
       li.classList.add("log-action");
       li.appendChild(el("span", "log-kind", "action"));
-      li.appendChild(el("span", "log-main", humanize(name)));
+      li.appendChild(el("span", "log-main", toolLabel(name)));
       const args = call.input && typeof call.input === "object"
         ? Object.values(call.input).filter((v) => typeof v === "string" || typeof v === "number")
         : [];
@@ -772,9 +1194,24 @@
     ui.startForm.addEventListener("submit", startGame);
     ui.continueButton.addEventListener("click", continueGame);
     ui.newGameButton.addEventListener("click", () => {
-      if (!app.busy) showStart();
+      if (!app.busy && !app.working) showStart();
     });
     ui.turnForm.addEventListener("submit", submitTurn);
+    ui.linesButton.addEventListener("click", openLines);
+    ui.linesClose.addEventListener("click", () => ui.linesDialog.close());
+    ui.linesDialog.addEventListener("close", () => {
+      // After a switch the composer takes focus; otherwise back to the button that opened it.
+      const target = app.focusAfterLines || ui.linesButton;
+      app.focusAfterLines = null;
+      if (!ui.gameScreen.hidden && !target.hidden) target.focus();
+    });
+    ui.rewindCancel.addEventListener("click", () => ui.rewindDialog.close("cancel"));
+    ui.rewindConfirm.addEventListener("click", () => ui.rewindDialog.close("rewind"));
+    ui.rewindDialog.addEventListener("close", rewindClosed);
+    ui.gameErrorClose.addEventListener("click", () => {
+      hideGameError();
+      ui.turnInput.focus();
+    });
     ui.turnInput.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();

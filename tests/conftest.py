@@ -1,8 +1,14 @@
-"""Shared fixtures: an app on a temporary data dir with tracing off, clients, stubs."""
+"""Shared fixtures: an app on a temporary data dir with tracing off, clients, databases.
+
+Harness code (servers, stubs, the Braintrust recorder) lives in ``game_master.testing``.
+Tests that need PostgreSQL, Redis or Chromium say so (marker ``postgres``/``redis``/
+``browser``, or the ``pg_url``/``db`` fixtures): outside CI they skip with the reason when the
+service is missing; with ``CI=true`` the run fails loudly instead of passing by skipping.
+"""
 
 from __future__ import annotations
 
-import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,49 +18,59 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from game_master import create_app
+from game_master.testing import PG_URL, SCRUB_ENV, base_config, in_ci, missing
 
-# Settings from the developer's shell or .env must not leak into tests.
-_SCRUB = (
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_AUTH_TOKEN",
-    "ANTHROPIC_BASE_URL",
-    "BRAINTRUST_API_KEY",
-    "DATABASE_URL",
-    "GM_DATA_DIR",
-    "GM_MODEL",
-    "GM_DEBUG_TOKEN",
-)
+SERVICE_MARKERS = ("postgres", "redis", "browser")
 
-PG_URL = os.environ.get("GM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+def fail_ci(reasons: list[str]) -> None:
+    """End the whole run: CI must have every service, so a missing one is a broken build."""
+    pytest.exit(
+        "CI=true but a service the tests need is missing:\n  "
+        + "\n  ".join(reasons)
+        + "\n(.ci/run sets them up; outside CI these tests skip instead)",
+        returncode=1,
+    )
+
+
+def require(service: str) -> None:
+    """Skip (or, in CI, fail the run) when ``service`` is missing."""
+    reason = missing(service)
+    if reason is None:
+        return
+    if in_ci():
+        fail_ci([reason])
+    pytest.skip(reason)
+
+
+def services_needed(item: pytest.Item) -> set[str]:
+    """The services a collected test needs, from its markers and database fixtures."""
+    needed = {m for m in SERVICE_MARKERS if item.get_closest_marker(m)}
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    if "pg_url" in getattr(item, "fixturenames", ()) or params.get("db") == "postgresql":
+        needed.add("postgres")
+    return needed
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests whose service is missing; with CI=true stop the run before any test."""
+    needs = {item.nodeid: services_needed(item) for item in items}
+    wanted = set().union(*needs.values()) if needs else set()
+    reasons = {service: missing(service) for service in sorted(wanted)}
+    absent = {service: reason for service, reason in reasons.items() if reason}
+    if absent and in_ci():
+        fail_ci(list(absent.values()))
+    for item in items:
+        for service in sorted(needs[item.nodeid] & absent.keys()):
+            item.add_marker(pytest.mark.skip(reason=absent[service]))
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests start from an environment with no keys and no database URL."""
-    for name in _SCRUB:
+    for name in SCRUB_ENV:
         monkeypatch.delenv(name, raising=False)
-
-
-# Load-style tests send many requests from one address; the flood tests set their own limits.
-NO_RATE_LIMITS = {
-    "GM_RATE_TURNS_PER_MIN": "0",
-    "GM_RATE_GAMES_PER_MIN": "0",
-    "GM_RATE_API_PER_MIN": "0",
-}
-
-
-def base_config(data_dir: Path, **overrides: Any) -> dict[str, Any]:
-    """Fast offline settings: no narrator latency, a private data dir."""
-    config: dict[str, Any] = {
-        **NO_RATE_LIMITS,
-        "GM_DATA_DIR": str(data_dir),
-        "GM_OFFLINE_FIRST_TOKEN_MS": "0",
-        "GM_OFFLINE_TOKENS_PER_S": "0",
-        "GM_TURN_TIMEOUT_S": "60",
-        "TESTING": True,
-    }
-    config.update(overrides)
-    return config
 
 
 @pytest.fixture
@@ -84,44 +100,10 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def new_game(client: FlaskClient, name: str = "Ada", cls: str = "fighter") -> str:
-    """Create a game through the API and return its id."""
-    resp = client.post("/api/games", json={"character": {"name": name, "class": cls}})
-    assert resp.status_code == 201, resp.get_data(as_text=True)
-    return str(resp.get_json()["id"])
-
-
-def play(client: FlaskClient, game_id: str, message: str) -> dict[str, Any]:
-    """Play one turn in JSON mode and return the answer (asserting success)."""
-    resp = client.post(f"/api/games/{game_id}/turns", json={"message": message})
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-    return dict(resp.get_json())
-
-
-def pg_available() -> bool:
-    """True when PostgreSQL answers on loopback (checked once per run)."""
-    global _PG_UP
-    if _PG_UP is None:
-        try:
-            import psycopg
-
-            with psycopg.connect(PG_URL, connect_timeout=2):
-                _PG_UP = True
-        except Exception:
-            _PG_UP = False
-    return _PG_UP
-
-
-_PG_UP: bool | None = None
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL whose tables live in a private, throw-away schema."""
-    if not pg_available():
-        pytest.skip(f"no PostgreSQL answers at {PG_URL}")
-    import uuid
-
+    require("postgres")
     import psycopg
 
     schema = f"gm_test_{uuid.uuid4().hex[:12]}"
@@ -148,150 +130,3 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     store.migrate()
     yield store
     store.close()
-
-
-class LiveServer:
-    """A real HTTP server for an app on a loopback port, in a thread."""
-
-    def __init__(self, app: Flask) -> None:
-        """Bind to an ephemeral port."""
-        from werkzeug.serving import make_server
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        import threading
-
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        """Start serving."""
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def parse_sse(text: str) -> list[tuple[str, Any]]:
-    """(event, data) pairs of an SSE body; comments are skipped."""
-    import json
-
-    events = []
-    for frame in text.split("\n\n"):
-        lines = [ln for ln in frame.split("\n") if ln and not ln.startswith(":")]
-        if not lines:
-            continue
-        name = next(ln[7:] for ln in lines if ln.startswith("event: "))
-        data = "\n".join(ln[6:] for ln in lines if ln.startswith("data: "))
-        events.append((name, json.loads(data)))
-    return events
-
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    """An unused loopback port."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Gunicorn:
-    """``gunicorn -c gunicorn.conf.py app:app`` as a real process on a loopback port."""
-
-    def __init__(self, data_dir: Path, workers: int = 1, **env: str) -> None:
-        """Prepare the command and environment (nothing runs until ``start``)."""
-        import sys
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **{k: v for k, v in os.environ.items() if k not in _SCRUB},
-            "GM_BIND": f"127.0.0.1:{self.port}",
-            "WEB_CONCURRENCY": str(workers),
-            "GM_DATA_DIR": str(data_dir),
-            "GM_OFFLINE_FIRST_TOKEN_MS": "0",
-            "GM_OFFLINE_TOKENS_PER_S": "0",
-            "GM_LOG_LEVEL": "warning",
-            "SECRET_KEY": "test-secret-key-for-gunicorn",
-            **NO_RATE_LIMITS,
-            **env,
-        }
-        self.cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"]
-        self.log = data_dir.parent / f"gunicorn-{self.port}.log"
-        self.proc: Any = None
-
-    def start(self, timeout: float = 30) -> Gunicorn:
-        """Start and wait until /healthz answers."""
-        import subprocess
-        import time
-
-        import requests
-
-        data_dir = Path(self.env["GM_DATA_DIR"])
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            self.cmd,
-            cwd=REPO,
-            env=self.env,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early:\n{self.log.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self, sig: int | None = None, timeout: float = 60) -> int:
-        """Send SIGTERM (or ``sig``) to the master and wait for it to exit."""
-        import signal
-        import subprocess
-
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc is not None else 0
-        self.proc.send_signal(sig or signal.SIGTERM)
-        try:
-            return int(self.proc.wait(timeout))
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-            raise
-
-    def __enter__(self) -> Gunicorn:
-        """Start."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop (SIGTERM)."""
-        self.stop()
-
-
-def cli_processes(marker: str) -> list[int]:
-    """PIDs of running Claude CLI processes whose environment mentions ``marker``."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes()
-            if b"claude" not in cmdline:
-                continue
-            if marker.encode() in (proc / "environ").read_bytes():
-                pids.append(int(proc.name))
-        except OSError:
-            continue
-    return pids

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import REPO
+from game_master.testing import REPO
 
 
 def run(*cmd: str) -> subprocess.CompletedProcess[str]:

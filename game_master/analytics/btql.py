@@ -9,7 +9,6 @@ tests can compare the exact text; every parser takes the decoded JSON answer.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -332,11 +331,9 @@ class BtqlClient:
         timeout: float = 30.0,
         session: requests.Session | None = None,
     ) -> None:
-        """``api_url`` defaults to BRAINTRUST_API_URL, then the public API."""
+        """``api_url`` defaults to the public API (open_analytics passes BRAINTRUST_API_URL)."""
         self.api_key = api_key
-        self.api_url = (api_url or os.environ.get("BRAINTRUST_API_URL") or DEFAULT_API_URL).rstrip(
-            "/"
-        )
+        self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
 

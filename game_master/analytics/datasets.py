@@ -13,6 +13,8 @@ Record shape::
                   "player_rating", "span_id"},
      "tags": ["multi-tool", ...]}
 
+Preference records (``analytics.preferences``) carry ``chosen``/``rejected`` instead of
+``expected``; in Braintrust the pair is stored as ``expected`` and read back as the pair.
 JSONL versions live in ``<dir>/<name>.v<N>.jsonl``; each file is a full snapshot.
 """
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,9 +232,9 @@ def push_braintrust(
     for record in records:
         dataset.insert(
             input=record["input"],
-            expected=record["expected"],
+            expected=_expected_of(record),
             metadata=record["metadata"],
-            tags=record["tags"] or None,
+            tags=record.get("tags") or None,
             id=record["id"],
         )
         if progress:
@@ -241,18 +243,28 @@ def push_braintrust(
     return WriteResult(f"braintrust:{project}/{name}", None, len(records), len(records), 0)
 
 
+def _expected_of(record: Record) -> Any:
+    """What Braintrust keeps as ``expected``: a preference record's pair, else ``expected``."""
+    if "chosen" in record:
+        return {"chosen": record["chosen"], "rejected": record.get("rejected")}
+    return record.get("expected")
+
+
+def _from_row(row: Mapping[str, Any]) -> Record:
+    """A Braintrust dataset row in the shape the JSONL files use (either kind)."""
+    record: Record = {"id": row["id"], "input": row.get("input")}
+    expected = row.get("expected")
+    if isinstance(expected, dict) and set(expected) == {"chosen", "rejected"}:
+        record.update(chosen=expected["chosen"], rejected=expected["rejected"])
+    else:
+        record["expected"] = expected
+    record.update(metadata=row.get("metadata") or {}, tags=row.get("tags") or [])
+    return record
+
+
 def load_braintrust(project: str, name: str) -> list[Record]:
     """Every record of a Braintrust dataset, in the shape the JSONL files use."""
     import braintrust
 
     dataset = braintrust.init_dataset(project=project, name=name)
-    return [
-        {
-            "id": row["id"],
-            "input": row.get("input"),
-            "expected": row.get("expected"),
-            "metadata": row.get("metadata") or {},
-            "tags": row.get("tags") or [],
-        }
-        for row in dataset
-    ]
+    return [_from_row(row) for row in dataset]

@@ -11,7 +11,6 @@ Braintrust key, the scored cases are also sent as an experiment through ``braint
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 import time
@@ -20,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from ..rules import DEFAULT_SCENARIO
+from ..settings import Settings
 from .judge import llm_judge
 from .scorers import RULE_SCORERS, Scorer
 
@@ -50,6 +51,14 @@ def default_scorers(judge: bool = True) -> list[Scorer]:
 # ---------------------------------------------------------------------------- answers
 
 
+def player_message(record: Record) -> str:
+    """A record's player message: its input, or ``input.player_message`` (preference kind)."""
+    value = record.get("input")
+    if isinstance(value, dict):
+        value = value.get("player_message")
+    return str(value or "")
+
+
 def stored_cases(records: Iterable[Record]) -> list[EvalCase]:
     """Cases whose answer is the logged one (``expected``): no model call."""
     cases = []
@@ -58,7 +67,7 @@ def stored_cases(records: Iterable[Record]) -> list[EvalCase]:
         cases.append(
             EvalCase(
                 id=str(r["id"]),
-                input=str(r.get("input") or ""),
+                input=player_message(r),
                 expected=r.get("expected"),
                 metadata=dict(r.get("metadata") or {}),
                 output=expected.get("narration"),
@@ -92,7 +101,11 @@ class Target:
         """True for the built-in offline narrator."""
         if self.model in OFFLINE_MODELS:
             return True
-        return self.model is None and self.endpoint is None and not _anthropic_env()
+        return (
+            self.model is None
+            and self.endpoint is None
+            and not Settings.from_env().has_anthropic_credentials
+        )
 
     @property
     def label(self) -> str:
@@ -103,44 +116,37 @@ class Target:
         return f"{name}@{self.endpoint}" if self.endpoint else name
 
 
-def _anthropic_env() -> bool:
-    """True when Anthropic credentials are in the environment."""
-    return bool(
-        os.environ.get("ANTHROPIC_API_KEY", "").strip()
-        or os.environ.get("ANTHROPIC_AUTH_TOKEN", "").strip()
-    )
+def replay_settings(target: Target, workdir: Path, base: Settings | None = None) -> Settings:
+    """Settings for a scratch GameService playing on ``target`` in ``workdir``.
 
-
-def replay_settings(
-    target: Target, workdir: Path, base: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """Settings for a scratch GameService playing on ``target`` in ``workdir``."""
-    from ..config import load_settings
-
+    Nothing else of the app's settings (its database above all) reaches the replay: only
+    the CLI path and turn deadline of ``base`` and the environment's Anthropic credentials.
+    """
     overrides: dict[str, Any] = {
         "GM_DATA_DIR": str(workdir),
         "DATABASE_URL": f"sqlite:///{workdir / 'replay.db'}",
         "GM_OFFLINE_FIRST_TOKEN_MS": "0",
         "GM_OFFLINE_TOKENS_PER_S": "0",
     }
-    for name in ("GM_CLI_PATH", "GM_TURN_TIMEOUT_S"):
-        if base and base.get(name):
-            overrides[name] = str(base[name])
+    if base is not None:
+        overrides["GM_CLI_PATH"] = base.cli_path
+        overrides["GM_TURN_TIMEOUT_S"] = base.turn_timeout_s
     if not target.offline:
-        if not (_anthropic_env() or target.endpoint):
+        env = Settings.from_env()
+        if not (env.has_anthropic_credentials or target.endpoint):
             raise ValueError(
                 f"model {target.model!r} needs ANTHROPIC_API_KEY or an --endpoint; "
                 "use --model offline for the offline narrator"
             )
-        for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
-            if os.environ.get(name, "").strip():
-                overrides[name] = os.environ[name].strip()
+        overrides.update(env.anthropic_env())
         if target.endpoint:
             overrides["ANTHROPIC_BASE_URL"] = target.endpoint
             overrides.setdefault("ANTHROPIC_API_KEY", "gateway")
-        if target.model:
-            overrides["GM_MODEL"] = target.model
-    return load_settings(workdir, environ={}, overrides=overrides)
+        # No --model: the game's own model (GM_MODEL), else the CLI's default model.
+        model = target.model or (base.model if base is not None else env.model)
+        if model:
+            overrides["GM_MODEL"] = model
+    return Settings.load(workdir, environ={}, overrides=overrides)
 
 
 def replay_cases(
@@ -148,7 +154,7 @@ def replay_cases(
     target: Target,
     *,
     workdir: Path | None = None,
-    base_settings: Mapping[str, Any] | None = None,
+    base_settings: Settings | None = None,
     progress: Progress | None = None,
     turn_timeout_s: float = 180.0,
 ) -> list[EvalCase]:
@@ -170,7 +176,7 @@ def replay_cases(
             game = service.create_game(
                 {
                     "character": meta.get("character") or {"name": "Wren", "class": "rogue"},
-                    "scenario": meta.get("scenario") or "drowned_bell",
+                    "scenario": meta.get("scenario") or DEFAULT_SCENARIO,
                 }
             )
             for record in group:
@@ -305,23 +311,30 @@ class EvalReport:
             }
             if not bad:
                 continue
-            lines.append(f"- `{case.id}` — player: {_short(case.input)!r}")
-            lines.append(f"  - answer: {_short(case.output or case.error or '')!r}")
+            lines.append(f"- `{case.id}` — player: {short(case.input)!r}")
+            lines.append(f"  - answer: {short(case.output or case.error or '')!r}")
             for n, r in bad.items():
                 lines.append(f"  - **{n}** {r['score']:.2f}: {r['metadata'].get('reason', '')}")
         return "\n".join(lines) + "\n"
 
     def write(self, directory: Path) -> tuple[Path, Path]:
         """Write ``<name>.json`` and ``<name>.md`` into ``directory``."""
-        directory.mkdir(parents=True, exist_ok=True)
-        json_path = directory / f"{self.name}.json"
-        md_path = directory / f"{self.name}.md"
-        json_path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
-        md_path.write_text(self.to_markdown())
-        return json_path, md_path
+        return write_report(directory, self.name, self.to_dict(), self.to_markdown())
 
 
-def _short(text: str, n: int = 120) -> str:
+def write_report(
+    directory: Path, name: str, data: dict[str, Any], markdown: str
+) -> tuple[Path, Path]:
+    """Write an eval report as ``<name>.json`` and ``<name>.md`` into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path = directory / f"{name}.json"
+    md_path = directory / f"{name}.md"
+    json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    md_path.write_text(markdown)
+    return json_path, md_path
+
+
+def short(text: str, n: int = 120) -> str:
     """One line of at most ``n`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= n else flat[: n - 1] + "…"

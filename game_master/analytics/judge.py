@@ -1,22 +1,32 @@
 """LLM-as-judge scorer: Claude rates a turn's fairness, vividness and coherence (1-5 each).
 
 Calls the Anthropic Messages API over HTTP (``ANTHROPIC_BASE_URL`` or api.anthropic.com) with
-``ANTHROPIC_API_KEY`` (or ``ANTHROPIC_AUTH_TOKEN``). Without credentials it returns a skipped
-score (``None``) whose metadata says why, so evals run offline.
+``ANTHROPIC_API_KEY`` (or ``ANTHROPIC_AUTH_TOKEN``) on ``GM_JUDGE_MODEL``, else the game's
+``GM_MODEL``. Without credentials or a model it returns a skipped score (``None``) whose
+metadata says why, so evals run offline. A judge that was asked and failed (HTTP error, an
+answer it cannot parse) raises :class:`JudgeError`: a broken judge must never look skipped.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from typing import Any
 
 import requests
 
+from ..settings import Settings
 from .scorers import turn_parts
 
-DEFAULT_JUDGE_MODEL = "claude-sonnet-4-5"
+NO_CREDENTIALS = (
+    "no Anthropic credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN or "
+    "ANTHROPIC_BASE_URL) to run the LLM judge"
+)
+NO_MODEL = (
+    "no judge model: the judge calls the Messages API directly, which needs a model name; "
+    "set GM_JUDGE_MODEL or GM_MODEL"
+)
+
 CRITERIA = ("fairness", "vividness", "coherence")
 PROMPT = """You are reviewing one turn of a solo tabletop role-playing game run by an AI game
 master. Rate the game master's reply from 1 (poor) to 5 (excellent) on:
@@ -37,15 +47,62 @@ Game master's reply:
 Answer with JSON only: {{"fairness": n, "vividness": n, "coherence": n, "reason": "..."}}"""
 
 
-def _credentials() -> dict[str, str] | None:
-    """Auth headers from the environment, or None when no Anthropic credential is set."""
-    key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
-    if key:
-        return {"x-api-key": key}
-    token = os.environ.get("ANTHROPIC_AUTH_TOKEN", "").strip()
-    if token:
-        return {"Authorization": f"Bearer {token}"}
+def _auth_headers(settings: Settings) -> dict[str, str]:
+    """The key or bearer token as headers (none for a gateway that needs no auth)."""
+    if settings.anthropic_api_key:
+        return {"x-api-key": settings.anthropic_api_key}
+    if settings.anthropic_auth_token:
+        return {"Authorization": f"Bearer {settings.anthropic_auth_token}"}
+    return {}
+
+
+class JudgeError(RuntimeError):
+    """The judge was asked and could not give a verdict (HTTP error, unparseable answer)."""
+
+
+def judge_model(settings: Settings) -> str | None:
+    """The judges' model: GM_JUDGE_MODEL, else the game's GM_MODEL, else None (skip)."""
+    return settings.judge_model or settings.model
+
+
+def skip_reason(settings: Settings) -> str | None:
+    """Why a judge cannot run with these settings, or None when it can."""
+    if not settings.has_anthropic_credentials:
+        return NO_CREDENTIALS
+    if not judge_model(settings):
+        return NO_MODEL
     return None
+
+
+def ask_claude(settings: Settings, prompt: str, max_tokens: int = 300) -> str:
+    """One user message to the Messages API on the judge model; its text, or JudgeError."""
+    model = judge_model(settings)
+    if model is None:
+        raise JudgeError(NO_MODEL)
+    base = settings.anthropic_base_url or "https://api.anthropic.com"
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": max_tokens,
+        "messages": [{"role": "user", "content": prompt}],
+    }
+    try:
+        resp = requests.post(
+            f"{base.rstrip('/')}/v1/messages",
+            json=body,
+            headers={**_auth_headers(settings), "anthropic-version": "2023-06-01"},
+            timeout=60,
+        )
+        resp.raise_for_status()
+        content = resp.json().get("content", [])
+    except (requests.RequestException, ValueError) as exc:
+        raise JudgeError(f"the judge's Messages API call failed: {exc}") from exc
+    if not isinstance(content, list):
+        raise JudgeError("the judge's answer has no content list")
+    return "".join(
+        str(block.get("text", ""))
+        for block in content
+        if isinstance(block, dict) and block.get("type") == "text"
+    )
 
 
 def _skip(reason: str) -> dict[str, Any]:
@@ -69,45 +126,28 @@ def parse_judgement(text: str) -> dict[str, Any]:
 def llm_judge(
     input: Any, output: Any, expected: Any = None, metadata: Any = None, **kwargs: Any
 ) -> dict[str, Any]:
-    """Claude's mean rating of fairness, vividness and coherence, scaled to 0..1."""
-    headers = _credentials()
-    if headers is None:
-        return _skip("no Anthropic credentials: set ANTHROPIC_API_KEY to run the LLM judge")
+    """Claude's mean rating of fairness, vividness and coherence, scaled to 0..1.
+
+    Skipped (score None) without credentials or a model; raises JudgeError when it fails.
+    """
+    settings = Settings.from_env()
+    reason = skip_reason(settings)
+    if reason is not None:
+        return _skip(reason)
     narration, calls = turn_parts(output, metadata)
     tools = [
         {"name": c.get("name"), "input": c.get("input"), "result": c.get("result")} for c in calls
     ]
-    base = os.environ.get("ANTHROPIC_BASE_URL", "").strip() or "https://api.anthropic.com"
-    body: dict[str, Any] = {
-        "model": os.environ.get("GM_JUDGE_MODEL", "").strip() or DEFAULT_JUDGE_MODEL,
-        "max_tokens": 300,
-        "messages": [
-            {
-                "role": "user",
-                "content": PROMPT.format(
-                    message=input if isinstance(input, str) else json.dumps(input),
-                    tools=json.dumps(tools, ensure_ascii=False)[:6000],
-                    narration=narration,
-                ),
-            }
-        ],
-    }
+    prompt = PROMPT.format(
+        message=input if isinstance(input, str) else json.dumps(input),
+        tools=json.dumps(tools, ensure_ascii=False)[:6000],
+        narration=narration,
+    )
+    text = ask_claude(settings, prompt)
     try:
-        resp = requests.post(
-            f"{base.rstrip('/')}/v1/messages",
-            json=body,
-            headers={**headers, "anthropic-version": "2023-06-01"},
-            timeout=60,
-        )
-        resp.raise_for_status()
-        text = "".join(
-            block.get("text", "")
-            for block in resp.json().get("content", [])
-            if block.get("type") == "text"
-        )
         judgement = parse_judgement(text)
-    except (requests.RequestException, ValueError) as exc:
-        return _skip(f"the judge could not answer: {exc}")
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+        raise JudgeError(f"the judge's answer could not be read: {exc}: {text[:200]!r}") from exc
     criteria = {name: judgement[name] for name in CRITERIA}
     score = sum((v - 1) / 4 for v in criteria.values()) / len(criteria)
     return {

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..scoring import NARRATION_RANGE, STATE_TOOLS
-from ..tools import TOOLS
+from ..scoring import NARRATION_RANGE
+from ..tools import TOOLS, backing_tools, names
 
 Scorer = Callable[..., dict[str, Any]]
 
@@ -177,12 +177,7 @@ def _ints(value: Any) -> set[int]:
 
 def tool_numbers(calls: list[dict[str, Any]]) -> set[int]:
     """Numbers the turn's successful dice, check and HP tools actually produced."""
-    keys = {
-        "roll_dice": ("total", "modifier", "kept", "rolls"),
-        "ability_check": ("total", "natural", "d20", "dc", "modifier", "margin"),
-        "change_hp": ("change", "requested", "hp", "max_hp"),
-        "use_item": ("healed", "hp", "max_hp"),
-    }
+    keys = {name: spec.numbers for name, spec in TOOLS.items() if spec.numbers}
     numbers: set[int] = set()
     for call in _ok_calls(calls, *keys):
         for key in keys[call["name"]]:
@@ -360,20 +355,20 @@ def _names(call: dict[str, Any]) -> set[str]:
     return set().union(*(_words(str(p).replace("_", " ")) for p in parts if p))
 
 
-_ITEM_TOOL = {"take": "take_item", "drop": "drop_item", "use": "use_item"}
+ITEM_CLAIMS = ("take", "drop", "use")
 
 
 def backing(claim: StateClaim, calls: list[dict[str, Any]]) -> bool:
     """True when a successful tool call of the right kind supports the claim."""
-    if claim.kind in _ITEM_TOOL:
-        ok = _ok_calls(calls, _ITEM_TOOL[claim.kind])
+    if claim.kind in ITEM_CLAIMS:
+        ok = _ok_calls(calls, *backing_tools(claim.kind))
         if not claim.target:
             return bool(ok)
         return any(_words(claim.target) & _names(c) for c in ok)
     if claim.kind == "move":
-        return bool(_ok_calls(calls, "move"))
+        return bool(_ok_calls(calls, *backing_tools("move")))
     changes = []
-    for c in _ok_calls(calls, "change_hp", "use_item"):
+    for c in _ok_calls(calls, *backing_tools(claim.kind)):
         res = c["result"]
         change = res.get("change", res.get("healed"))
         changes.append((change, res.get("requested"), res.get("hp")))
@@ -426,7 +421,8 @@ def uses_tools_for_state_changes(
 ) -> dict[str, Any]:
     """0 when changes are narrated without a state tool, or a requested action skips the rules."""
     narration, calls = turn_parts(output, metadata)
-    changed = [c for c in calls if c.get("name") in STATE_TOOLS and not c.get("is_error")]
+    world = names("world")
+    changed = [c for c in calls if c.get("name") in world and not c.get("is_error")]
     claims = state_claims(narration)
     if claims and not changed:
         return _score(

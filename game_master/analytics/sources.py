@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import Protocol
 
+from ..settings import Settings
 from ..store import Store
 from .btql import BtqlAnalytics, BtqlClient
 from .local import LocalAnalytics
 from .models import GameRow, SpanRow, ToolStat, TurnRow
-
-DEFAULT_PROJECT = "game-master"  # tracing.DEFAULT_PROJECT; not imported to stay braintrust-free
 
 
 class Analytics(Protocol):
@@ -49,7 +47,7 @@ class Analytics(Protocol):
 
 def braintrust_project() -> str:
     """The Braintrust project name (BRAINTRUST_PROJECT or the app's default)."""
-    return os.environ.get("BRAINTRUST_PROJECT", "").strip() or DEFAULT_PROJECT
+    return Settings.from_env().braintrust_project
 
 
 def open_analytics(
@@ -60,8 +58,13 @@ def open_analytics(
     api_url: str | None = None,
     project: str | None = None,
 ) -> Analytics:
-    """BTQL when a Braintrust key is set (and ``local`` is not asked for), else the database."""
-    key = api_key if api_key is not None else os.environ.get("BRAINTRUST_API_KEY", "").strip()
+    """BTQL when a Braintrust key is set (and ``local`` is not asked for), else the database.
+
+    ``api_key``, ``api_url`` and ``project`` default to the settings (the environment).
+    """
+    settings = Settings.from_env()
+    key = api_key if api_key is not None else settings.braintrust_api_key
     if local or not key:
         return LocalAnalytics(store)
-    return BtqlAnalytics(BtqlClient(key, api_url), project or braintrust_project())
+    client = BtqlClient(key, api_url or settings.braintrust_api_url)
+    return BtqlAnalytics(client, project or settings.braintrust_project)

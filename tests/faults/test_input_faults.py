@@ -13,8 +13,7 @@ import requests
 from flask import Flask
 
 from game_master.service import storable_text
-
-from ..conftest import LiveServer, parse_sse
+from game_master.testing import REDIS_URL, LiveServer, parse_sse
 
 SSE = {"Accept": "text/event-stream"}
 
@@ -172,26 +171,15 @@ def test_loopback_is_not_limited_by_default(make_app: Callable[..., Flask]) -> N
     assert codes == [201, 201, 429]
 
 
-def _redis_up() -> bool:
-    """True when Redis answers on loopback."""
-    try:
-        import redis
-
-        return bool(redis.Redis(socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
-@pytest.mark.skipif(not _redis_up(), reason="no Redis answers at 127.0.0.1:6379")
+@pytest.mark.redis
 def test_limits_are_shared_across_workers_through_redis(
     make_app: Callable[..., Flask], tmp_path: Any
 ) -> None:
     """Two workers (two apps) with one REDIS_URL count a client's requests together."""
     import uuid
 
-    redis_url = "redis://127.0.0.1:6379/0"
     addr = {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.1.1"}
-    limits = {"REDIS_URL": redis_url, "GM_RATE_GAMES_PER_MIN": "3"}
+    limits = {"REDIS_URL": REDIS_URL, "GM_RATE_GAMES_PER_MIN": "3"}
     a = make_app(tmp_path / "a", **limits).test_client()
     b = make_app(tmp_path / "b", **limits).test_client()
     codes = [c.post("/api/games", json={}, environ_base=addr).status_code for c in (a, b, a, b)]

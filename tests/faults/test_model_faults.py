@@ -16,9 +16,8 @@ from flask import Flask
 from game_master.events import TurnCompleted, TurnError
 from game_master.offline import Reply
 from game_master.service import GameService
-
-from ..conftest import cli_processes
-from ..stubs import Fault, FaultStub, ScriptedStub, result_text, tool_results
+from game_master.testing import cli_processes
+from game_master.testing.stubs import Fault, FaultStub, ScriptedStub, result_text, tool_results
 
 
 def svc_of(app: Flask) -> GameService:
@@ -91,7 +90,7 @@ def test_no_host_tool_exists_and_no_secret_reaches_the_cli(
     deadline = time.monotonic() + 30
     pids: list[int] = []
     while not pids and time.monotonic() < deadline:
-        pids = cli_processes(str(svc.settings["GM_DATA_DIR"]))
+        pids = cli_processes(str(svc.settings.data_dir))
         time.sleep(0.05)
     environ = Path(f"/proc/{pids[0]}/environ").read_bytes().decode(errors="replace")
     events = list(handle.events(timeout=60))
@@ -167,7 +166,7 @@ def test_a_hung_model_is_ended_by_the_turn_deadline(
     events = run_turn(svc, gid, "look around")
     assert isinstance(events[-1], TurnError) and events[-1].code == "turn_timeout"
     assert time.monotonic() - started < 10
-    data_dir = str(svc.settings["GM_DATA_DIR"])
+    data_dir = str(svc.settings.data_dir)
     deadline = time.monotonic() + 10
     while cli_processes(data_dir) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -188,7 +187,7 @@ def test_cli_killed_mid_turn_then_the_story_resumes(make_app: Callable[..., Flas
     assert isinstance(run_turn(svc, gid, "take the bread")[-1], TurnCompleted)
     handle = svc.start_turn(gid, "look around")
     time.sleep(0.5)
-    [pid] = cli_processes(str(svc.settings["GM_DATA_DIR"]))
+    [pid] = cli_processes(str(svc.settings.data_dir))
     os.kill(pid, signal.SIGKILL)
     events = list(handle.events(timeout=60))
     assert isinstance(events[-1], TurnError)

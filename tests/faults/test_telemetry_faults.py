@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from ..bt_recorder import BraintrustRecorder
-from ..conftest import REPO, Gunicorn
+from game_master.testing import REPO, BraintrustRecorder, Gunicorn
 
 FLUSH_DEADLINE_S = 2.0
 

@@ -1,0 +1,225 @@
+"""The planner: which game tool to call next for the player's intent, or when to narrate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from typing import Any
+
+from . import wording
+from .conversation import (
+    Reply,
+    Step,
+    is_place,
+    latest_place,
+    offered_tools,
+    read_conversation,
+)
+from .intent import Intent, Presence, match_npc, parse_intent, words_of
+
+MAX_TOOL_CALLS = 4
+Call = tuple[str, dict[str, Any]]
+
+
+def _find(steps: list[Step], name: str, index: int = 0) -> Step | None:
+    """The ``index``-th step that called ``name``."""
+    found = [s for s in steps if s.name == name]
+    return found[index] if len(found) > index else None
+
+
+def current_place(steps: list[Step], before: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The latest location seen: this turn's look or move result, else the one before it."""
+    for step in reversed(steps):
+        if not step.is_error and is_place(step.result):
+            return step.result
+    return before
+
+
+def _npcs(place: dict[str, Any]) -> list[dict[str, Any]]:
+    """The NPCs a location result lists."""
+    return [n for n in place.get("npcs") or [] if isinstance(n, dict)]
+
+
+def _lore_npc(who: str, step: Step) -> dict[str, Any] | None:
+    """The first NPC lore entry that mentions the words ``who``, from a search_lore step."""
+    wanted = {w for w in words_of(who) if len(w) >= 3}
+    for entry in step.result.get("results") or []:
+        if not isinstance(entry, dict) or entry.get("kind") != "npc":
+            continue
+        said = set(words_of(f"{entry.get('title', '')} {entry.get('text', '')}"))
+        if wanted & (said | {w.removesuffix("'s") for w in said}):
+            return entry
+    return None
+
+
+def find_presence(
+    intent: Intent, steps: list[Step], before: dict[str, Any] | None
+) -> Presence | None:
+    """Who the player addresses or attacks and whether they are here (None: not a question)."""
+    if intent.kind not in ("talk", "attack"):
+        return None
+    place = current_place(steps, before)
+    if place is None:
+        return Presence("unknown")
+    npcs = _npcs(place)
+    present = tuple(str(n.get("name") or n.get("id")) for n in npcs)
+    named = intent.who if intent.kind == "talk" else intent.target
+    if not npcs:
+        return Presence("alone", named)
+    if not named:
+        if intent.kind == "attack" and len(npcs) > 1:
+            return Presence("which", present=present)
+        return Presence("here", present[0], present)
+    npc = match_npc(named, npcs)
+    if npc is not None:
+        return Presence("here", str(npc.get("name") or npc.get("id")), present)
+    if intent.kind == "attack":
+        return Presence("stranger", named, present)
+    lore = _find(steps, "search_lore")
+    if lore is None or lore.is_error:
+        return Presence("pending", named, present)
+    known = _lore_npc(named, lore)
+    if known is None:
+        return Presence("stranger", named, present)
+    ids = {str(n.get("id")) for n in npcs}
+    if str(known.get("ref")) in ids or str(known.get("title")) in present:
+        return Presence("here", str(known.get("title")), present)
+    return Presence("absent", str(known.get("title") or named), present)
+
+
+def _attack(foe: str, steps: list[Step]) -> list[Call]:
+    """An attack: a check to hit, then damage dealt or taken."""
+    plan: list[Call] = [
+        ("ability_check", {"skill": "athletics", "dc": 12, "reason": f"attack {foe}"})
+    ]
+    check = _find(steps, "ability_check")
+    if check is not None and not check.is_error:
+        if check.result.get("success"):
+            plan.append(("roll_dice", {"notation": "1d8+3", "reason": f"damage to {foe}"}))
+        else:
+            plan.append(("roll_dice", {"notation": "1d6", "reason": f"{foe} strikes back"}))
+            roll = _find(steps, "roll_dice")
+            if roll is not None and not roll.is_error:
+                amount = -max(1, int(roll.result.get("total") or 1))
+                plan.append(("change_hp", {"amount": amount, "reason": f"hit by {foe}"}))
+    return plan
+
+
+def _plan(intent: Intent, steps: list[Step], before: dict[str, Any] | None) -> list[Call]:
+    """The whole sequence of tool calls for ``intent``, given the results so far."""
+    kind, target = intent.kind, intent.target
+    simple: dict[str, Call] = {
+        "look": ("look_around", {}),
+        "go": ("move", {"direction": target}),
+        "take": ("take_item", {"item": target}),
+        "drop": ("drop_item", {"item": target}),
+        "use": ("use_item", {"item": target}),
+        "inventory": ("get_character", {}),
+        "rest": ("short_rest", {}),
+    }
+    if kind in simple:
+        return [simple[kind]]
+    if kind == "recall":
+        return [("recall", {"query": target})] if target else []
+    if kind in ("talk", "attack"):
+        # Talk and fights need to know who is here: look first when no location is known.
+        plan: list[Call] = [("look_around", {})] if before is None else []
+        presence = find_presence(intent, steps, before)
+        if presence is None or presence.status not in ("here", "pending"):
+            return plan
+        if kind == "talk":
+            return plan + [("search_lore", {"query": target or "rumours"})]
+        return plan + _attack(wording.mid(presence.name), steps)
+    if kind == "check":
+        plan = [
+            (
+                "ability_check",
+                {
+                    "skill": intent.skill,
+                    "dc": intent.dc,
+                    "reason": intent.attempt or "a risky attempt",
+                },
+            )
+        ]
+        check = _find(steps, "ability_check")
+        if intent.look_after and check is not None and check.result.get("success"):
+            plan.append(("look_around", {}))
+        return plan
+    if kind == "unknown":
+        return [
+            ("ability_check", {"skill": "perception", "dc": 10, "reason": "get your bearings"}),
+            ("look_around", {}),
+        ]
+    return []
+
+
+def _game_over(steps: list[Step]) -> bool:
+    """Whether a result says the adventure ended."""
+    return any(s.result.get("game_over") or s.result.get("dead") for s in steps)
+
+
+def next_call(
+    intent: Intent,
+    steps: list[Step],
+    offered: dict[str, str],
+    before: dict[str, Any] | None = None,
+) -> Call | None:
+    """The next tool call to make, or None when it is time to narrate.
+
+    ``before`` is the latest location result from earlier turns (None when none was seen).
+    """
+    if len(steps) >= MAX_TOOL_CALLS or any(s.is_error for s in steps) or _game_over(steps):
+        return None
+    plan = [(name, args) for name, args in _plan(intent, steps, before) if name in offered]
+    if len(steps) >= len(plan):
+        return None
+    name, args = plan[len(steps)]
+    if any(s.name == name and s.input == args and s.is_error for s in steps):
+        return None
+    return name, args
+
+
+def _rng(seed: int, text: str, n_results: int, telling: str = "") -> random.Random:
+    """The wording RNG: seed + hash of the player's text + number of tool results + which
+    telling this is (the Claude session: a retried turn is told on a fork, so it reads
+    differently, while one session always reads the same)."""
+    key = f"{telling}|{text}" if telling else text
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return random.Random(f"{seed}|{digest}|{n_results}")
+
+
+def telling_of(request: dict[str, Any]) -> str:
+    """The Claude session a request comes from (the CLI puts it in ``metadata.user_id``)."""
+    raw = (request.get("metadata") or {}).get("user_id")
+    try:
+        session = json.loads(raw).get("session_id") if isinstance(raw, str) else None
+    except (ValueError, AttributeError):
+        session = None
+    return str(session or "")
+
+
+def _tool_id(seed: int, request: dict[str, Any], text: str, n_results: int) -> str:
+    """A deterministic ``toolu_`` id, unique within the conversation."""
+    n_messages = len(request.get("messages") or [])
+    rng = random.Random(f"id|{seed}|{text}|{n_results}|{n_messages}")
+    return "toolu_" + f"{rng.getrandbits(96):024x}"
+
+
+def narrate(request: dict[str, Any], seed: int = 0) -> Reply:
+    """Decide the next response of the offline game master from the request alone."""
+    text, steps, start = read_conversation(request)
+    offered = offered_tools(request)
+    if not offered or not text:
+        return Reply.text(wording.brief(request.get("system"), text))
+    before = latest_place(request, max(start, 0))
+    exits = {str(k): str(v) for k, v in before["exits"].items()} if before else {}
+    intent = parse_intent(text, exits)
+    rng = _rng(seed, text, len(steps), telling_of(request))
+    call = next_call(intent, steps, offered, before)
+    if call is not None:
+        name, args = call
+        lead = wording.lead(rng, name, args) if not steps else ""
+        return Reply.tool(_tool_id(seed, request, text, len(steps)), offered[name], args, lead)
+    presence = find_presence(intent, steps, before)
+    return Reply.text(wording.narration(rng, text, intent, steps, presence))

@@ -1,0 +1,103 @@
+"""Small English helpers for the narrator: articles, capitals, lists and place references."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from .intent import COMPASS
+
+# Words that start with a vowel letter but a consonant sound, and the reverse.
+_A_BEFORE = re.compile(r"(one\b|once\b|uni|use|usu|uti|eu|ewe)", re.IGNORECASE)
+_AN_BEFORE = re.compile(r"(hour|honest|honou?r|heir)", re.IGNORECASE)
+
+
+def article(phrase: str) -> str:
+    """'a' or 'an' for ``phrase`` ("an athletics roll", "a unicorn", "an hour")."""
+    word = phrase.strip()
+    if not word:
+        return "a"
+    if _AN_BEFORE.match(word):
+        return "an"
+    if _A_BEFORE.match(word):
+        return "a"
+    return "an" if word[0].lower() in "aeiou" else "a"
+
+
+def cap(text: str) -> str:
+    """``text`` with its first letter upper-case (the rest untouched)."""
+    for i, char in enumerate(text):
+        if char.isalpha():
+            return text[:i] + char.upper() + text[i + 1 :]
+        if char not in "'\"(“‘ ":
+            break
+    return text
+
+
+def sentence(text: str) -> str:
+    """Capitalise and end with a full stop."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = cap(text)
+    return text if text[-1] in ".!?…\"'" else text + "."
+
+
+def mid(name: str) -> str:
+    """A name as it reads mid-sentence: "The Crooked Kettle" -> "the Crooked Kettle"."""
+    return "the " + name[4:] if name.startswith("The ") else name
+
+
+def an_item(name: str) -> str:
+    """An item as it reads in a list: "Iron key" -> "an iron key".
+
+    Only sentence-case names are treated as common nouns; a name with capitals after its
+    first word ("Sword of Dawn") or an article of its own is kept as it is.
+    """
+    words = name.split()
+    if not words or words[0].lower() in ("the", "a", "an", "some"):
+        return name
+    if any(w[:1].isupper() for w in words[1:]) or not words[0][1:].islower():
+        return name
+    common = words[0][0].lower() + name[1:]
+    return f"{article(common)} {common}"
+
+
+def place_ref(name: str) -> str:
+    """A place the player named, with its article: "old mill" -> "the old mill"."""
+    name = re.sub(r"^(the|a|an)\s+", "", name.strip(), flags=re.IGNORECASE)
+    return "the " + name if name else "there"
+
+
+def listing(names: list[str]) -> str:
+    """``a, b and c``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def ways(exits: dict[str, Any]) -> str:
+    """Exits as prose: "north to Chapel of the Lantern and east to the Crooked Kettle"."""
+    return listing([f"{d} to {mid(str(p))}" for d, p in exits.items()]) or "nowhere"
+
+
+def is_direction(target: str) -> bool:
+    """Whether a move target is a compass direction rather than a place name."""
+    return target.strip().lower() in COMPASS
+
+
+def names_of(items: Any) -> list[str]:
+    """Display names from a list of ``{"name": ...}`` dicts or strings."""
+    out = []
+    for item in items or []:
+        if isinstance(item, dict):
+            out.append(str(item.get("name") or item.get("id") or "something"))
+        else:
+            out.append(str(item).replace("_", " "))
+    return out
+
+
+def pick(rng: random.Random, options: list[str], **values: Any) -> str:
+    """One of ``options``, formatted with ``values``, its first letter capitalised."""
+    return cap(rng.choice(options).format(**values))

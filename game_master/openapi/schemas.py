@@ -1,0 +1,275 @@
+"""Component schemas of the OpenAPI document: the JSON shapes the API answers and accepts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..rules import CLASSES
+
+Schema = dict[str, Any]
+
+ID_PATTERN = "^[0-9a-f]{32}$"
+
+
+def ref(name: str) -> Schema:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    """``schema`` or JSON null (3.1 has no ``nullable``)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(required: list[str], props: dict[str, Schema], **extra: Any) -> Schema:
+    """An object with these properties; more may appear (the API may grow)."""
+    return {"type": "object", "required": required, "properties": props, **extra}
+
+
+STRING: Schema = {"type": "string"}
+NUMBER: Schema = {"type": "number"}
+INTEGER: Schema = {"type": "integer"}
+BOOLEAN: Schema = {"type": "boolean"}
+OBJECT: Schema = {"type": "object"}
+
+NAMED = obj(["id", "name"], {"id": STRING, "name": STRING})
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": obj(
+        ["error"],
+        {
+            "error": obj(
+                ["code", "message"],
+                {
+                    "code": {**STRING, "description": "stable, machine-readable"},
+                    "message": {**STRING, "description": "for people"},
+                },
+            )
+        },
+        description="Every refusal and failure: branch on `code`, show `message`.",
+    ),
+    "TurnFailure": {
+        "allOf": [ref("Error"), obj([], {"turn_id": nullable(STRING)})],
+        "description": "A turn that failed after it started (JSON mode); the message is kept.",
+    },
+    "Character": obj(
+        ["name", "class", "hp", "max_hp"],
+        {
+            "name": STRING,
+            "class": STRING,
+            "level": INTEGER,
+            "hp": INTEGER,
+            "max_hp": INTEGER,
+            "abilities": {"type": "object", "additionalProperties": INTEGER},
+            "modifiers": {"type": "object", "additionalProperties": INTEGER},
+            "skills": {"type": "array", "items": STRING},
+            "conditions": {"type": "array", "items": STRING},
+            "hit_die": INTEGER,
+            "hit_dice": INTEGER,
+        },
+    ),
+    "Location": obj(
+        ["location", "name", "description", "exits"],
+        {
+            "location": {**STRING, "description": "the location's id"},
+            "name": STRING,
+            "description": STRING,
+            "exits": {"type": "object", "additionalProperties": STRING},
+            "locked_exits": {"type": "array", "items": STRING},
+            "items": {"type": "array", "items": NAMED},
+            "npcs": {"type": "array", "items": NAMED},
+        },
+    ),
+    "Item": obj(["id", "name"], {"id": STRING, "name": STRING, "description": STRING}),
+    "State": obj(
+        ["character", "location", "inventory"],
+        {
+            "character": ref("Character"),
+            "location": ref("Location"),
+            "inventory": {"type": "array", "items": ref("Item")},
+            "outcome": nullable(STRING),
+            "scenario": obj(["id", "title"], {"id": STRING, "title": STRING, "goal": STRING}),
+        },
+    ),
+    "ToolCall": obj(
+        ["name", "input"],
+        {"name": STRING, "input": OBJECT, "result": {}, "is_error": BOOLEAN},
+    ),
+    "Turn": obj(
+        ["id", "number", "player_message", "narration", "status"],
+        {
+            "id": STRING,
+            "number": {**INTEGER, "minimum": 1},
+            "parent_id": nullable(STRING),
+            "player_message": STRING,
+            "narration": nullable(STRING),
+            "tool_calls": {"type": "array", "items": ref("ToolCall")},
+            "usage": nullable(OBJECT),
+            "status": {**STRING, "description": "running, completed or failed"},
+            "error": nullable(obj(["code", "message"], {"code": STRING, "message": STRING})),
+            "trace": nullable(OBJECT),
+            "started_at": NUMBER,
+            "completed_at": nullable(NUMBER),
+            "duration_ms": nullable(NUMBER),
+            "alternatives": obj(
+                ["index", "count"],
+                {
+                    "index": {**INTEGER, "minimum": 1},
+                    "count": {**INTEGER, "minimum": 2},
+                    "ids": {"type": "array", "items": STRING},
+                },
+                description="present where the turn has been retold",
+            ),
+            "feedback": nullable(NUMBER),
+        },
+    ),
+    "Game": obj(
+        ["id", "scenario", "status", "character", "location", "inventory", "turns"],
+        {
+            "id": STRING,
+            "scenario": obj(
+                ["id", "title"],
+                {"id": STRING, "title": STRING, "intro": STRING, "goal": STRING},
+            ),
+            "status": STRING,
+            "offline": {**BOOLEAN, "description": "played by the offline narrator"},
+            "created_at": NUMBER,
+            "state": ref("State"),
+            "character": ref("Character"),
+            "location": ref("Location"),
+            "inventory": {"type": "array", "items": ref("Item")},
+            "turns": {
+                "type": "array",
+                "items": ref("Turn"),
+                "description": "the active line, oldest first (its newest turns only)",
+            },
+            "line": obj(
+                ["length", "older"],
+                {"branch_id": nullable(STRING), "length": INTEGER, "older": BOOLEAN},
+            ),
+        },
+    ),
+    "Alternative": obj(
+        ["index", "count", "of"],
+        {"index": INTEGER, "count": INTEGER, "of": {**STRING, "description": "first telling"}},
+    ),
+    "TurnResult": obj(
+        ["turn_id", "narration", "tool_calls", "state", "trace"],
+        {
+            "turn_id": STRING,
+            "narration": STRING,
+            "tool_calls": {"type": "array", "items": ref("ToolCall")},
+            "state": nullable(ref("State")),
+            "usage": nullable(OBJECT),
+            "trace": nullable(OBJECT),
+            "duration_ms": nullable(NUMBER),
+            "alternative": ref("Alternative"),
+        },
+    ),
+    "TurnsPage": obj(
+        ["turns", "next_before"],
+        {
+            "turns": {"type": "array", "items": ref("Turn"), "description": "newest first"},
+            "next_before": nullable(INTEGER),
+        },
+    ),
+    "Branch": obj(
+        ["id", "active", "turns"],
+        {
+            "id": STRING,
+            "active": BOOLEAN,
+            "head_turn_id": nullable(STRING),
+            "turns": INTEGER,
+            "last_message": nullable(STRING),
+            "forked_from_turn": nullable(INTEGER),
+            "reason": nullable(STRING),
+            "created_at": NUMBER,
+        },
+    ),
+    "Scenario": obj(
+        ["id", "title", "tagline", "tone", "locations"],
+        {
+            "id": {**STRING, "description": "pass it as `scenario` to POST /api/games"},
+            "title": STRING,
+            "tagline": {**STRING, "description": "one line for the picker (may be empty)"},
+            "tone": {**STRING, "description": "the mood in a few words (may be empty)"},
+            "locations": {**INTEGER, "minimum": 1, "description": "number of locations"},
+        },
+    ),
+    "NewGame": obj(
+        [],
+        {
+            "character": obj(
+                [],
+                {
+                    "name": {
+                        **STRING,
+                        "minLength": 1,
+                        "maxLength": 40,
+                        "description": "letters, digits, spaces, apostrophes or dashes",
+                    },
+                    "class": {"enum": list(CLASSES)},
+                },
+            ),
+            "scenario": {
+                **STRING,
+                "description": "an id from GET /api/scenarios; the default when left out",
+            },
+        },
+    ),
+    "TurnRequest": obj(["message"], {"message": {**STRING, "minLength": 1, "maxLength": 2000}}),
+    "Feedback": obj(
+        ["score"],
+        {
+            "score": {**NUMBER, "minimum": 0, "maximum": 1},
+            "comment": {**STRING, "maxLength": 1000},
+        },
+    ),
+    "Rewind": obj(["to_turn"], {"to_turn": {**INTEGER, "minimum": 0}}),
+    "Health": obj(
+        ["status", "store"],
+        {
+            "status": {"enum": ["ok", "degraded"]},
+            "store": obj(["ok"], {"ok": BOOLEAN, "dialect": STRING}),
+            "cli": obj(["ok"], {"ok": BOOLEAN}),
+            "offline": BOOLEAN,
+            "pool": nullable(OBJECT),
+        },
+    ),
+    "TracingStatus": obj(
+        ["enabled", "api_key_set", "project"],
+        {
+            "enabled": BOOLEAN,
+            "api_key_set": {**BOOLEAN, "description": "never the key itself"},
+            "project": nullable(STRING),
+            "stored_logger": {},
+            "context_logger": {},
+            "span_type": nullable(STRING),
+            "error": nullable(STRING),
+            "flushed": {},
+            "dashboard_url": nullable(STRING),
+            "offline_narrator": BOOLEAN,
+            "pool": nullable(OBJECT),
+        },
+    ),
+}
+
+# The data of each SSE event of a turn (documented as an extension: 3.1 cannot type a stream).
+SSE_EVENTS: dict[str, Schema] = {
+    "turn.started": obj(["turn_id"], {"turn_id": STRING, "number": INTEGER}),
+    "text": obj(["delta"], {"delta": STRING}),
+    "tool": ref("ToolCall"),
+    "state": ref("State"),
+    "turn.completed": obj(
+        ["turn_id", "narration"],
+        {"turn_id": STRING, "narration": STRING, "usage": nullable(OBJECT), "trace": {}},
+    ),
+    "error": obj(["code", "message"], {"code": STRING, "message": STRING}),
+}
+
+SSE_DESCRIPTION = (
+    "`event: <name>` / `data: <json>` frames: `turn.started`, any number of `text` and "
+    "`tool`, then `state` and `turn.completed` (or `error` in its place; the player's "
+    "message is kept). Lines starting with `:` are heartbeats. `x-sse-events` types each "
+    "event's data."
+)

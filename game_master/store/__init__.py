@@ -1,0 +1,48 @@
+"""SQL persistence for games, turns and feedback: SQLite by default, PostgreSQL by URL.
+
+One implementation serves both databases; the SQL is written with ``?`` placeholders and
+translated for psycopg. Nothing outside this package sees SQL. Each module holds one job:
+
+- ``connection``: per-thread connections, transactions, SQLite WAL / PostgreSQL settings;
+- ``schema``: the numbered migrations and ``migrate``;
+- ``records``: ``GameRecord``, ``TurnRecord`` and their row encoding;
+- ``games``, ``turns``, ``feedback``: the queries on each table (turns hold the lease);
+- ``chapters``: the chronicle, a line's story closed in summarised stretches;
+- ``lines``: lines of play (branches), retold turns, rewinds and players' preferences;
+- ``search``: story memory, full-text search over turns and chapter summaries;
+- ``session``: the Claude Agent SDK's ``SessionStore`` on the same database (import it from
+  ``game_master.store.session``; it needs the SDK, so it is not imported here).
+"""
+
+from __future__ import annotations
+
+from .chapters import ChapterRecord, ChapterTables
+from .connection import SQLITE_BUSY_TIMEOUT_MS, Cursor, Query
+from .feedback import FeedbackTables
+from .games import GameTables
+from .lines import BranchNotFound, LineTables, SnapshotMissing, TurnNotLatest
+from .records import GameRecord, TurnRecord
+from .schema import MIGRATIONS, SCHEMA_VERSION, Migrations
+from .search import SearchTables
+from .turns import TurnTables
+
+__all__ = [
+    "MIGRATIONS",
+    "BranchNotFound",
+    "ChapterRecord",
+    "SnapshotMissing",
+    "TurnNotLatest",
+    "SCHEMA_VERSION",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Cursor",
+    "GameRecord",
+    "Query",
+    "Store",
+    "TurnRecord",
+]
+
+
+class Store(
+    Migrations, ChapterTables, LineTables, GameTables, TurnTables, FeedbackTables, SearchTables
+):
+    """Games, turns and feedback in SQLite (a file) or PostgreSQL (``postgresql://`` URL)."""

@@ -1,0 +1,81 @@
+"""Helpers for the browser tests: Chromium's flags, a page's problems, playing turns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect = sync_api.expect
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class Problems:
+    """Console errors, page errors and dialogs seen by a page (CSP violations land here)."""
+
+    def __init__(self, page: Any) -> None:
+        self.items: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.items.append(f"pageerror: {exc}"))
+        page.on("dialog", self._dialog)
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error":
+            self.items.append(f"console: {msg.text}")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.items.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+
+def start_game(page: Any, base: str, name: str = "Ada", cls: str = "fighter") -> None:
+    """Open the page and start a new game from the start screen."""
+    page.goto(base + "/")
+    page.fill("#character-name", name)
+    page.select_option("#character-class", cls)
+    page.click("#start-button")
+    expect(page.locator("#game-screen")).to_be_visible()
+    expect(page.locator("#story .entry-gm.intro")).to_contain_text("Millbrook")
+
+
+def play(page: Any, message: str) -> None:
+    """Type a message, send it with Enter and wait until the turn is over."""
+    page.fill("#turn-input", message)
+    page.press("#turn-input", "Enter")
+    expect(page.locator("#busy-indicator")).to_be_hidden()
+    expect(page.locator("#send-button")).to_be_enabled()
+
+
+def watch_story(page: Any) -> None:
+    """Count text-node growth and busy-indicator sightings inside the page."""
+    page.evaluate(
+        """() => {
+            window.__gm = {textChanges: 0, busySeen: false, sendDisabledWhileBusy: true};
+            const busy = document.getElementById('busy-indicator');
+            const send = document.getElementById('send-button');
+            const input = document.getElementById('turn-input');
+            new MutationObserver((records) => {
+                for (const r of records) if (r.type === 'characterData') window.__gm.textChanges++;
+            }).observe(document.getElementById('story'),
+                       {subtree: true, characterData: true, childList: true});
+            new MutationObserver(() => {
+                if (!busy.hidden) {
+                    window.__gm.busySeen = true;
+                    if (!send.disabled || !input.disabled) {
+                        window.__gm.sendDisabledWhileBusy = false;
+                    }
+                }
+            }).observe(busy, {attributes: true});
+        }"""
+    )

@@ -1,0 +1,1 @@
+"""Tests of deployment: gunicorn workers, PostgreSQL, signals."""

@@ -1,0 +1,1 @@
+"""Tests of the engine: the game master, tools and the CLI through scripted stubs."""

@@ -1,0 +1,178 @@
+"""The offline narrator's planner through ``narrate``: which tool next, and the narration."""
+
+from __future__ import annotations
+
+import json
+
+from game_master.offline import narrate, parse_intent
+
+from .helpers import SQUARE, TOOLS, only_tool, request, use
+
+BELL = {
+    "location": "bell_chamber",
+    "name": "Bell Chamber",
+    "description": "A round chamber; the great bell hangs silent.",
+    "exits": {"up": "Hall of Niches"},
+    "locked_exits": [],
+    "items": [],
+    "npcs": [{"id": "warden", "name": "The Warden"}],
+}
+
+
+def test_take_plans_take_item_then_narrates_the_item() -> None:
+    first = narrate(request("take the lantern"))
+    call = only_tool(first)
+    assert call["name"] == "mcp__game__take_item"
+    assert call["input"] == {"item": "lantern"}
+
+    taken = {"taken": "lantern", "name": "Lantern", "inventory": ["lantern"]}
+    final = narrate(request("take the lantern", (use("take_item", item="lantern"), taken, False)))
+    assert final.stop_reason == "end_turn"
+    assert not final.tool_uses
+    assert "Lantern" in final.text_content
+
+
+def test_go_north_moves_and_describes_the_new_place() -> None:
+    call = only_tool(narrate(request("go north")))
+    assert call["name"] == "mcp__game__move"
+    assert call["input"] == {"direction": "north"}
+    arrived = dict(SQUARE, name="Chapel of the Lantern", moved="north", first_visit=True)
+    final = narrate(request("go north", (use("move", direction="north"), arrived, False)))
+    assert final.stop_reason == "end_turn"
+    assert "Chapel of the Lantern" in final.text_content
+    assert "north" in final.text_content
+
+
+def test_errored_move_is_narrated_not_repeated() -> None:
+    refused = {"error": "the way down is locked; it needs the Iron key"}
+    final = narrate(request("go down", (use("move", direction="down"), refused, True)))
+    assert final.stop_reason == "end_turn"
+    assert not final.tool_uses
+    assert "Iron key" in final.text_content
+    assert "down" in final.text_content
+
+
+def test_place_name_resolves_through_known_exits() -> None:
+    req = request("look", (use("look_around"), SQUARE, False))
+    req["messages"].append({"role": "assistant", "content": [{"type": "text", "text": "ok"}]})
+    req["messages"].append({"role": "user", "content": "walk to the chapel"})
+    call = only_tool(narrate(req))
+    assert call["input"] == {"direction": "north"}
+
+
+def test_attack_plan_on_a_miss() -> None:
+    """The Warden is here (an earlier look saw him): a check, then he strikes back."""
+    text = "attack the warden"
+    first = only_tool(narrate(request(text, place=BELL)))
+    assert first["name"] == "mcp__game__ability_check"
+    assert first["input"]["skill"] == "athletics" and first["input"]["dc"] == 12
+
+    miss = {"check": "athletics", "natural": 4, "total": 6, "dc": 12, "success": False}
+    step1 = (use("ability_check", **first["input"]), miss, False)
+    second = only_tool(narrate(request(text, step1, place=BELL)))
+    assert second["name"] == "mcp__game__roll_dice"
+    assert second["input"]["notation"] == "1d6"
+
+    roll = {"notation": "1d6", "rolls": [5], "kept": [5], "modifier": 0, "total": 5}
+    step2 = (use("roll_dice", **second["input"]), roll, False)
+    third = only_tool(narrate(request(text, step1, step2, place=BELL)))
+    assert third["name"] == "mcp__game__change_hp"
+    assert third["input"]["amount"] == -5
+
+    hurt = {"hp": 7, "max_hp": 12, "change": -5, "dead": False}
+    step3 = (use("change_hp", **third["input"]), hurt, False)
+    final = narrate(request(text, step1, step2, step3, place=BELL))
+    assert final.stop_reason == "end_turn"
+    for fact in ("6", "12", "5", "7"):
+        assert fact in final.text_content
+
+
+def test_attack_plan_on_a_hit() -> None:
+    """A hit deals damage to the Warden."""
+    text = "attack the warden"
+    hit = {"check": "athletics", "natural": 17, "total": 19, "dc": 12, "success": True}
+    step1 = (use("ability_check", skill="athletics", dc=12), hit, False)
+    second = only_tool(narrate(request(text, step1, place=BELL)))
+    assert second["input"]["notation"] == "1d8+3"
+    roll = {"notation": "1d8+3", "rolls": [6], "kept": [6], "modifier": 3, "total": 9}
+    step2 = (use("roll_dice", **second["input"]), roll, False)
+    final = narrate(request(text, step1, step2, place=BELL))
+    assert final.stop_reason == "end_turn"
+    assert "9" in final.text_content and "19" in final.text_content
+
+
+def test_unknown_text_checks_perception_then_looks() -> None:
+    first = only_tool(narrate(request("xyzzy plugh")))
+    assert first["name"] == "mcp__game__ability_check"
+    assert first["input"]["skill"] == "perception" and first["input"]["dc"] == 10
+    ok = {"check": "perception", "total": 14, "dc": 10, "success": True}
+    step1 = (use("ability_check", **first["input"]), ok, False)
+    assert only_tool(narrate(request("xyzzy plugh", step1)))["name"] == "mcp__game__look_around"
+
+
+def test_game_over_text_is_included() -> None:
+    won = dict(SQUARE, moved="north", first_visit=False)
+    won["game_over"] = {"outcome": "won", "text": "The bell rings out over Millbrook."}
+    final = narrate(request("go north", (use("move", direction="north"), won, False)))
+    assert "The bell rings out over Millbrook." in final.text_content
+
+
+def test_same_request_gives_same_reply() -> None:
+    req = request("look around", (use("look_around"), SQUARE, False))
+    assert narrate(req) == narrate(json.loads(json.dumps(req)))
+    first = narrate(request("take the lantern"))
+    assert first == narrate(request("take the lantern"))
+
+
+def test_wording_varies_across_inputs() -> None:
+    texts = ["look around", "look", "where am i", "l", "examine the room", "search", "x"]
+    narrations = {
+        narrate(request(t, (use("look_around"), SQUARE, False))).text_content for t in texts
+    }
+    assert len(narrations) >= 3
+    seeds = {narrate(request("look", (use("look_around"), SQUARE, False)), seed=s).text_content
+             for s in range(6)}  # fmt: skip
+    assert len(seeds) >= 2
+
+
+def test_never_more_than_four_tool_calls() -> None:
+    ok = {"check": "perception", "total": 14, "dc": 10, "success": True}
+    steps = [(use("ability_check", skill="perception", dc=10), ok, False)] * 5
+    final = narrate(request("xyzzy", *steps))
+    assert final.stop_reason == "end_turn"
+    assert not final.tool_uses and final.text_content
+
+
+def test_tools_not_offered_are_not_called() -> None:
+    req = request("take the lantern")
+    req["tools"] = [t for t in TOOLS if t["name"] != "mcp__game__take_item"]
+    assert narrate(req).stop_reason == "end_turn"
+    req["tools"] = []
+    reply = narrate(req)
+    assert reply.stop_reason == "end_turn" and reply.text_content
+
+
+def test_no_user_text_and_system_reminders() -> None:
+    empty = {"model": "m", "messages": [], "tools": TOOLS}
+    assert narrate(empty).stop_reason == "end_turn"
+    reminder = "<system-reminder>You have tools.</system-reminder>"
+    req = request("take the lantern")
+    req["messages"][0]["content"] = [
+        {"type": "text", "text": reminder},
+        {"type": "text", "text": "take the lantern " + reminder},
+    ]
+    req["system"] = [{"type": "text", "text": "You are a game master."}]
+    assert only_tool(narrate(req))["input"] == {"item": "lantern"}
+    only_reminder = request("x")
+    only_reminder["messages"][0]["content"] = reminder
+    assert narrate(only_reminder).stop_reason == "end_turn"
+
+
+def test_help_and_intents() -> None:
+    reply = narrate(request("help"))
+    assert reply.stop_reason == "end_turn" and "look" in reply.text_content.lower()
+    assert parse_intent("i").kind == "inventory"
+    assert parse_intent("pick up the rope").target == "rope"
+    assert parse_intent("talk to Mara").kind == "talk"
+    assert parse_intent("sneak past the ghost").skill == "stealth"
+    assert parse_intent("drink the healing potion").kind == "use"

@@ -1,0 +1,187 @@
+"""The scenario format: schema and reference checks naming file and path; the library."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from game_master import rules
+
+REPO = Path(__file__).resolve().parent.parent.parent
+BUNDLED = REPO / "game_master" / "scenarios"
+
+
+def bell() -> dict[str, Any]:
+    """A fresh copy of the Drowned Bell's data."""
+    raw: dict[str, Any] = json.loads((BUNDLED / "drowned_bell.json").read_text("utf-8"))
+    return copy.deepcopy(raw)
+
+
+def problems(raw: Any) -> list[str]:
+    """The problems as their one-line texts."""
+    return [str(p) for p in rules.check_scenario(raw, "x.json")]
+
+
+def test_the_schema_is_valid_draft_2020_12_and_every_bundled_file_passes() -> None:
+    """The published schema is itself valid; every bundled scenario loads clean."""
+    jsonschema.Draft202012Validator.check_schema(rules.scenario_schema())
+    for path in sorted(BUNDLED.glob("*.json")):
+        if path.name != "scenario.schema.json":
+            assert rules.read_scenario_file(path).id == path.stem
+
+
+def _exit(raw: dict[str, Any]) -> None:
+    raw["locations"]["village_square"]["exits"]["north"] = "cryptt"
+
+
+def _lock(raw: dict[str, Any]) -> None:
+    raw["locations"]["village_square"]["locked"] = {"north": "skeleton_key"}
+
+
+def _lock_no_exit(raw: dict[str, Any]) -> None:
+    raw["locations"]["village_square"]["locked"] = {"up": "rope"}
+
+
+def _item(raw: dict[str, Any]) -> None:
+    raw["locations"]["village_square"]["items"] = ["bread", "golden_goose"]
+
+
+def _npc(raw: dict[str, Any]) -> None:
+    raw["locations"]["village_square"]["npcs"] = ["banshee"]
+
+
+def _start(raw: dict[str, Any]) -> None:
+    raw["start"] = "nowhere"
+
+
+def _ending(raw: dict[str, Any]) -> None:
+    raw["ending"]["location"] = "moon"
+
+
+def _title(raw: dict[str, Any]) -> None:
+    del raw["title"]
+
+
+def _type(raw: dict[str, Any]) -> None:
+    raw["items"]["bread"]["heal"] = "lots"
+
+
+def _extra(raw: dict[str, Any]) -> None:
+    raw["locations"]["village_square"]["exist"] = {}
+
+
+@pytest.mark.parametrize(
+    ("breaks", "expected"),
+    [
+        (_exit, "x.json: locations.village_square.exits.north: unknown location 'cryptt'"),
+        (_lock, "x.json: locations.village_square.locked.north: unknown key item 'skeleton_key'"),
+        (_lock_no_exit, "x.json: locations.village_square.locked.up: no exit 'up' here to lock"),
+        (_item, "x.json: locations.village_square.items[1]: unknown item 'golden_goose'"),
+        (_npc, "x.json: locations.village_square.npcs[0]: unknown NPC 'banshee'"),
+        (_start, "x.json: start: unknown location 'nowhere'"),
+        (_ending, "x.json: ending.location: unknown location 'moon'"),
+        (_title, "x.json: 'title' is a required property"),
+        (_type, "x.json: items.bread.heal: 'lots' is not of type 'integer'"),
+        (_extra, "x.json: locations.village_square: Additional properties are not allowed"),
+    ],
+)
+def test_each_broken_variant_names_file_and_path(
+    breaks: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    """The message says which file, where in it, and what is wrong."""
+    raw = bell()
+    breaks(raw)
+    found = problems(raw)
+    assert any(p.startswith(expected) for p in found), found
+    with pytest.raises(rules.ScenarioError) as info:
+        rules.Scenario.from_dict(raw, "x.json")
+    assert info.value.problems and all(p.file == "x.json" for p in info.value.problems)
+
+
+def test_not_json_and_a_wrong_id_are_named(tmp_path: Path) -> None:
+    """A syntax error gives its line; the id must match the file name."""
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"id": "broken",\n  "title": }', "utf-8")
+    with pytest.raises(rules.ScenarioError, match=r"broken.json: not valid JSON.*line 2"):
+        rules.read_scenario_file(bad)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(bell()), "utf-8")
+    with pytest.raises(rules.ScenarioError, match=r"other.json: id: 'drowned_bell' must match"):
+        rules.read_scenario_file(other)
+
+
+def good_scenario(scenario_id: str) -> dict[str, Any]:
+    """A small valid scenario with that id (the Drowned Bell renamed)."""
+    raw = bell()
+    raw["id"] = scenario_id
+    raw["title"] = f"Tale of {scenario_id}"
+    return raw
+
+
+def test_a_folder_with_one_good_and_one_broken_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The good one is on offer beside the bundled; the broken one is logged and skipped."""
+    (tmp_path / "heist.json").write_text(json.dumps(good_scenario("heist")), "utf-8")
+    broken = good_scenario("journey")
+    _exit(broken)
+    (tmp_path / "journey.json").write_text(json.dumps(broken), "utf-8")
+    (tmp_path / "notes.txt").write_text("not a scenario", "utf-8")
+    library = rules.ScenarioLibrary(tmp_path)
+    with caplog.at_level(logging.ERROR):
+        assert library.ids() == ["drowned_bell", "heist"]
+    assert "journey.json: locations.village_square.exits.north: unknown location" in caplog.text
+    assert {e.scenario.id: e.source for e in library.entries()} == {
+        "drowned_bell": "package",
+        "heist": str(tmp_path / "heist.json"),
+    }
+    assert [str(p) for e in library.skipped() for p in e.problems] == [
+        "journey.json: locations.village_square.exits.north: unknown location 'cryptt'"
+    ]
+    with pytest.raises(KeyError):
+        library.get("journey")
+
+
+def test_a_folder_file_cannot_replace_a_bundled_scenario(tmp_path: Path) -> None:
+    """Same id as the package's: skipped, the bundled one stays."""
+    (tmp_path / "drowned_bell.json").write_text(json.dumps(good_scenario("drowned_bell")))
+    library = rules.ScenarioLibrary(tmp_path)
+    assert library.get("drowned_bell").title == "The Drowned Bell"
+    assert "already loaded" in str(library.skipped()[0])
+
+
+def test_the_library_reads_once(tmp_path: Path) -> None:
+    """Loaded on first use and cached: a file added later is not seen by this library."""
+    library = rules.ScenarioLibrary(tmp_path)
+    assert library.ids() == ["drowned_bell"]
+    (tmp_path / "heist.json").write_text(json.dumps(good_scenario("heist")), "utf-8")
+    assert library.ids() == ["drowned_bell"]
+    assert rules.ScenarioLibrary(tmp_path).ids() == ["drowned_bell", "heist"]
+
+
+def test_summaries_carry_tagline_and_tone() -> None:
+    """What the picker shows."""
+    (summary,) = rules.ScenarioLibrary().summaries()
+    assert summary["id"] == "drowned_bell" and summary["locations"] == 9
+    assert summary["tagline"] and summary["tone"]
+
+
+def test_the_example_in_the_docs_validates(tmp_path: Path) -> None:
+    """docs/scenarios.md's complete example passes schema and references as it stands."""
+    text = (REPO / "docs" / "scenarios.md").read_text("utf-8")
+    (block,) = re.findall(r"```json\n(.*?)```", text, re.S)
+    path = tmp_path / "lighthouse.json"
+    path.write_text(block, "utf-8")
+    scenario = rules.read_scenario_file(path)
+    assert len(scenario.locations) == 2 and scenario.tagline
+    # Every top-level field of the schema is described in the doc.
+    for name in rules.scenario_schema()["properties"]:
+        assert f"`{name}`" in text, name

@@ -1,0 +1,1 @@
+"""Tests of the harness itself (game_master/testing) and of the suite's CI gate."""

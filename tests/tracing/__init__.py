@@ -1,0 +1,1 @@
+"""Tests of tracing: tracing.py, spans, the Braintrust recorder, distributed traces."""

@@ -1,0 +1,1 @@
+"""Tests of the HTTP layer (game_master/web.py): routes, SSE, the contract."""
