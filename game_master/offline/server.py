@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
@@ -31,6 +32,42 @@ def split_text(text: str, words: int = 3) -> list[str]:
 
 
 # --------------------------------------------------------------------------- HTTP
+
+
+class RequestLog:
+    """The last requests a server received, safe to read while its handler threads append.
+
+    Iterating walks a copy taken under the lock, so a test reading the log while the CLI
+    is still talking to the server never sees it change underfoot."""
+
+    def __init__(self, maxlen: int = 500) -> None:
+        """Keep at most ``maxlen`` entries, dropping the oldest."""
+        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """Record one request."""
+        with self._lock:
+            self._entries.append(entry)
+
+    def clear(self) -> None:
+        """Forget every recorded request."""
+        with self._lock:
+            self._entries.clear()
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """The recorded requests, oldest first, as a list of their own."""
+        with self._lock:
+            return list(self._entries)
+
+    def __len__(self) -> int:
+        """How many requests are recorded."""
+        with self._lock:
+            return len(self._entries)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Iterate over a snapshot."""
+        return iter(self.snapshot())
 
 
 class MessagesHandler(BaseHTTPRequestHandler):
@@ -348,7 +385,7 @@ class OfflineNarrator:
         self.seed = seed
         self.handler_class = handler_class
         self.dump_dir = dump_dir
-        self.requests: deque[dict[str, Any]] = deque(maxlen=500)
+        self.requests = RequestLog()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
