@@ -277,7 +277,13 @@ def get_tracing_status() -> dict[str, Any]:
 
 
 def reset_for_tests() -> None:
-    """Forget set-up so a test can call setup_tracing() under a new environment."""
+    """Forget set-up so a test can call setup_tracing() under a new environment.
+
+    Braintrust's own logger is forgotten too: the Agent SDK stays patched for the life of
+    the process, and its spans must not reach a logger whose key the test has taken away
+    (its background flush would fail to log in, over and over, on stderr).
+    """
+    bt_logger._state.reset_parent_state()
     with _lock:
         _status.update(
             setup_done=False,

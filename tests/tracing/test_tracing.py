@@ -253,24 +253,25 @@ def test_setup_without_key_is_disabled(
 def test_each_request_thread_gets_the_logger_back(
     spans: Callable[[], dict[str, dict[str, Any]]],
     app: Flask,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Over real HTTP every request runs in a fresh thread with an empty contextvar, and here
     with no process-wide fallback either: the app's before_request hook puts the stored
     logger there (as /debug/tracing reports from inside the request), on every request.
-    A turn played that way lands its span."""
-    monkeypatch.setattr(bt_logger._state, "_local_logger", None)
+    A turn played that way lands its span. (The fallback is cleared by plain assignment:
+    monkeypatch would put the test's logger back after the ``spans`` fixture has reset
+    Braintrust, and later tests' spans would queue for a logger with no key.)"""
+    bt_logger._state._local_logger = None
     stored = tracing.get_tracing_status()["stored_logger"]
     assert stored
     with LiveServer(app) as server:
         for _ in range(2):  # the hook must work on every request, not only the first
-            monkeypatch.setattr(bt_logger._state, "_local_logger", None)
+            bt_logger._state._local_logger = None
             status = requests.get(f"{server.url}/debug/tracing", timeout=30).json()
             assert status["context_logger"] == stored, status
-        monkeypatch.setattr(bt_logger._state, "_local_logger", None)
+        bt_logger._state._local_logger = None
         gid = requests.post(f"{server.url}/api/games", json={}, timeout=30).json()["id"]
         spans()
-        monkeypatch.setattr(bt_logger._state, "_local_logger", None)
+        bt_logger._state._local_logger = None
         resp = requests.post(
             f"{server.url}/api/games/{gid}/turns", json={"message": "look around"}, timeout=60
         )
