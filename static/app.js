@@ -946,7 +946,7 @@
     const b = el("button", "btn btn-small line-switch", line.active ? "Playing" : "Switch");
     b.type = "button";
     b.setAttribute("aria-label", line.active
-      ? `Line ${ordinal} is being played` : `Switch to line ${ordinal}`);
+      ? `Playing line ${ordinal}` : `Switch to line ${ordinal}`); // name starts as shown
     if (line.active) b.dataset.off = "true";
     b.addEventListener("click", () => switchLine(line.id));
     li.appendChild(b);
