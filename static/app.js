@@ -1189,7 +1189,8 @@
     const offline = ui.body.dataset.offline === "true";
     ui.offlineBadge.hidden = !offline;
     ui.offlineNote.hidden = !offline;
-    if (offline) ui.offlineBadge.setAttribute("aria-label", `Offline narrator. ${OFFLINE_TIP}`);
+    // The tip as hidden text: a plain <span> cannot carry an aria-label (axe: aria-prohibited-attr).
+    if (offline) ui.offlineBadge.appendChild(el("span", "visually-hidden", `. ${OFFLINE_TIP}`));
 
     ui.startForm.addEventListener("submit", startGame);
     ui.continueButton.addEventListener("click", continueGame);
