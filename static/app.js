@@ -946,7 +946,7 @@
     const b = el("button", "btn btn-small line-switch", line.active ? "Playing" : "Switch");
     b.type = "button";
     b.setAttribute("aria-label", line.active
-      ? `Line ${ordinal} is being played` : `Switch to line ${ordinal}`);
+      ? `Playing line ${ordinal}` : `Switch to line ${ordinal}`); // name starts as shown
     if (line.active) b.dataset.off = "true";
     b.addEventListener("click", () => switchLine(line.id));
     li.appendChild(b);
@@ -1189,7 +1189,8 @@
     const offline = ui.body.dataset.offline === "true";
     ui.offlineBadge.hidden = !offline;
     ui.offlineNote.hidden = !offline;
-    if (offline) ui.offlineBadge.setAttribute("aria-label", `Offline narrator. ${OFFLINE_TIP}`);
+    // The tip as hidden text: a plain <span> cannot carry an aria-label (axe: aria-prohibited-attr).
+    if (offline) ui.offlineBadge.appendChild(el("span", "visually-hidden", `. ${OFFLINE_TIP}`));
 
     ui.startForm.addEventListener("submit", startGame);
     ui.continueButton.addEventListener("click", continueGame);
