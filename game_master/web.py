@@ -68,7 +68,10 @@ def json_body() -> Any:
 
 def error_response(exc: GameMasterError) -> Response:
     """The contract's error JSON for a GameMasterError."""
-    resp = jsonify({"error": {"code": exc.code, "message": exc.message}})
+    error = {"code": exc.code, "message": exc.message}
+    if isinstance(exc, InvalidInput) and exc.rule is not None:
+        error["rule"] = exc.rule
+    resp = jsonify({"error": error})
     resp.status_code = exc.status
     if exc.retry_after is not None:
         resp.headers["Retry-After"] = retry_after(exc.retry_after)
