@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 
 import tracing
 
-from . import openapi, spans
+from . import openapi, rules, spans
 from .errors import (
     Forbidden,
     GameMasterError,
@@ -223,7 +223,13 @@ def security_headers(resp: Response) -> Response:
 @bp.get("/")
 def index() -> str:
     """The game page."""
-    return render_template("index.html", offline=service().offline, tools=page_catalog())
+    return render_template(
+        "index.html",
+        offline=service().offline,
+        tools=page_catalog(),
+        creation=rules.creation_rules(),
+        default_scenario=rules.DEFAULT_SCENARIO,
+    )
 
 
 @bp.get("/healthz")

@@ -145,6 +145,8 @@ def test_the_backstory_is_trimmed_kept_and_stored() -> None:
         ("line one\nline two", "control_characters"),
         ("bell\x07", "control_characters"),
         ("tab\there", "control_characters"),
+        ("nul\x00", "control_characters"),
+        ("lone \ud800 surrogate", "control_characters"),
         (42, "not_text"),
     ],
 )
