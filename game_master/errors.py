@@ -17,10 +17,16 @@ class GameMasterError(Exception):
 
 
 class InvalidInput(GameMasterError):
-    """The request is malformed or a value is out of range."""
+    """The request is malformed or a value is out of range; ``rule`` names the game rule it
+    broke (a refusal code from rules/refusals.py) when the rules refused it."""
 
     status = 400
     code = "invalid_input"
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
+        """Keep the message and the refused rule's code, if any."""
+        super().__init__(message)
+        self.rule = rule
 
 
 class Forbidden(GameMasterError):

@@ -39,6 +39,9 @@ class NewGame:
     name: str
     cls: str
     scenario: str
+    method: str | None = None
+    abilities: dict[str, Any] | None = None
+    backstory: str = ""
 
 
 class GameService(LineUseCases):
@@ -157,9 +160,16 @@ class GameService(LineUseCases):
                 f"unknown scenario {new.scenario!r}; choose one of: {choices}"
             ) from None
         try:
-            state = rules.new_game_state(new.name, new.cls, scenario)
+            state = rules.new_game_state(
+                new.name,
+                new.cls,
+                scenario,
+                method=new.method,
+                abilities=new.abilities,
+                backstory=new.backstory,
+            )
         except rules.RuleError as exc:
-            raise InvalidInput(str(exc)) from exc
+            raise InvalidInput(str(exc), rule=exc.code) from exc
         game = self.store.create_game(state, owner=owner)
         exported = spans.start_game_trace(
             game.id,
@@ -313,7 +323,8 @@ def game_summary(
 
 
 def parse_new_game(payload: Any) -> NewGame:
-    """Validate ``{"character": {"name", "class"}, "scenario"}`` (all optional)."""
+    """Validate the shape of ``{"character": {"name", "class", "method", "abilities",
+    "backstory"}, "scenario"}`` (all optional); the rules judge the values."""
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
@@ -326,7 +337,23 @@ def parse_new_game(payload: Any) -> NewGame:
     scenario = payload.get("scenario") or rules.DEFAULT_SCENARIO
     if not isinstance(name, str) or not isinstance(cls, str) or not isinstance(scenario, str):
         raise InvalidInput("'name', 'class' and 'scenario' must be strings")
-    return NewGame(name=name, cls=cls, scenario=scenario)
+    method = character.get("method")
+    if method is not None and not isinstance(method, str):
+        raise InvalidInput("'method' must be a string: standard_array or point_buy")
+    abilities = character.get("abilities")
+    if abilities is not None and not isinstance(abilities, dict):
+        raise InvalidInput("'abilities' must be an object of ability name to score")
+    backstory = character.get("backstory") or ""
+    if not isinstance(backstory, str):
+        raise InvalidInput("'backstory' must be a string")
+    return NewGame(
+        name=name,
+        cls=cls,
+        scenario=scenario,
+        method=method,
+        abilities=abilities,
+        backstory=backstory,
+    )
 
 
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")

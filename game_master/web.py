@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 
 import tracing
 
-from . import openapi, spans
+from . import openapi, rules, spans
 from .errors import (
     Forbidden,
     GameMasterError,
@@ -68,7 +68,10 @@ def json_body() -> Any:
 
 def error_response(exc: GameMasterError) -> Response:
     """The contract's error JSON for a GameMasterError."""
-    resp = jsonify({"error": {"code": exc.code, "message": exc.message}})
+    error = {"code": exc.code, "message": exc.message}
+    if isinstance(exc, InvalidInput) and exc.rule is not None:
+        error["rule"] = exc.rule
+    resp = jsonify({"error": error})
     resp.status_code = exc.status
     if exc.retry_after is not None:
         resp.headers["Retry-After"] = retry_after(exc.retry_after)
@@ -220,7 +223,13 @@ def security_headers(resp: Response) -> Response:
 @bp.get("/")
 def index() -> str:
     """The game page."""
-    return render_template("index.html", offline=service().offline, tools=page_catalog())
+    return render_template(
+        "index.html",
+        offline=service().offline,
+        tools=page_catalog(),
+        creation=rules.creation_rules(),
+        default_scenario=rules.DEFAULT_SCENARIO,
+    )
 
 
 @bp.get("/healthz")

@@ -30,6 +30,14 @@
     }
   })();
   const toolLabel = (name) => (TOOLS[name] && TOOLS[name].label) || humanize(name);
+  // The character-creation rules from the server (rules/character.py creation_rules()).
+  const CREATION = (() => {
+    try {
+      return JSON.parse($("gm-creation").textContent || "{}");
+    } catch (_) {
+      return {};
+    }
+  })();
   const ui = {
     body: document.body,
     offlineBadge: $("offline-badge"),
@@ -55,6 +63,13 @@
     continueButton: $("continue-button"),
     nameInput: $("character-name"),
     classSelect: $("character-class"),
+    backstoryInput: $("character-backstory"),
+    methodHint: $("method-hint"),
+    abilityInputs: $("ability-inputs"),
+    pointsLeft: $("points-left"),
+    scenarioPicker: $("scenario-picker"),
+    scenarioOptions: $("scenario-options"),
+    charBackstory: $("char-backstory"),
     gameScreen: $("game-screen"),
     outcomeBanner: $("outcome-banner"),
     story: $("story"),
@@ -315,9 +330,7 @@
     }
     ui.startButton.disabled = true;
     try {
-      const game = await api("POST", "/api/games", {
-        character: { name, class: ui.classSelect.value },
-      });
+      const game = await api("POST", "/api/games", newGameBody(name));
       storageSet(STORAGE_KEY, game.id);
       showGame(game);
     } catch (err) {
@@ -325,6 +338,162 @@
     } finally {
       ui.startButton.disabled = false;
     }
+  }
+
+  // ------------------------------------------------------------------ character creation
+
+  /** The chosen ability method: "class" (the class's own scores), standard_array or point_buy. */
+  function creationMethod() {
+    const checked = ui.startForm.querySelector('input[name="method"]:checked');
+    return checked ? checked.value : "class";
+  }
+
+  /** The POST /api/games body the form describes. */
+  function newGameBody(name) {
+    const character = { name, class: ui.classSelect.value };
+    const method = creationMethod();
+    if (method !== "class") {
+      character.method = method;
+      character.abilities = chosenScores();
+    }
+    const backstory = ui.backstoryInput.value.trim();
+    if (backstory) character.backstory = backstory;
+    const body = { character };
+    const scenario = ui.startForm.querySelector('input[name="scenario"]:checked');
+    if (scenario) body.scenario = scenario.value;
+    return body;
+  }
+
+  /** The six scores as the form holds them (numbers; the server judges them). */
+  function chosenScores() {
+    const scores = {};
+    for (const field of ui.abilityInputs.querySelectorAll("[data-ability]")) {
+      const value = Number(field.value);
+      scores[field.dataset.ability] = field.value === "" || Number.isNaN(value) ? null : value;
+    }
+    return scores;
+  }
+
+  /** The abilities ordered best first for the chosen class (its own scores), to seed choices. */
+  function classRanking() {
+    const own = (CREATION.classes || {})[ui.classSelect.value] || {};
+    const abilities = CREATION.abilities || Object.keys(ABILITY_ABBR);
+    return abilities.slice().sort((a, b) => (own[b] || 0) - (own[a] || 0));
+  }
+
+  /** Rebuild the score inputs for the chosen method: selects of the standard array, or
+   * number inputs for point-buy; the class's own scores need none. */
+  function renderAbilityInputs() {
+    const method = creationMethod();
+    clear(ui.abilityInputs);
+    ui.abilityInputs.hidden = method === "class";
+    ui.pointsLeft.hidden = method !== "point_buy";
+    const array = CREATION.standard_array || [];
+    const buy = CREATION.point_buy || {};
+    const hints = {
+      class: "The class's own scores.",
+      standard_array: `Give each of ${array.join(", ")} to one ability.`,
+      point_buy: `Each score ${buy.min}\u2013${buy.max}; spend up to ${buy.budget} points.`,
+    };
+    ui.methodHint.textContent = hints[method] || "";
+    if (method === "class") return;
+    const ranking = classRanking();
+    for (const ability of CREATION.abilities || []) {
+      const id = `score-${ability}`;
+      const row = el("div", "ability-input");
+      const label = el("label", null, humanize(ability));
+      label.htmlFor = id;
+      let field;
+      if (method === "standard_array") {
+        field = document.createElement("select");
+        for (const value of array) {
+          const option = el("option", null, value);
+          option.value = String(value);
+          field.appendChild(option);
+        }
+        field.value = String(array[ranking.indexOf(ability)] ?? array[array.length - 1]);
+      } else {
+        field = document.createElement("input");
+        field.type = "number";
+        field.min = String(buy.min);
+        field.max = String(buy.max);
+        field.step = "1";
+        field.value = String(buy.min);
+        field.addEventListener("input", renderPointsLeft);
+      }
+      field.id = id;
+      field.dataset.ability = ability;
+      row.append(label, field);
+      ui.abilityInputs.appendChild(row);
+    }
+    renderPointsLeft();
+  }
+
+  /** "Points left" for a point-buy, from the server's costs (over budget says so). */
+  function renderPointsLeft() {
+    if (creationMethod() !== "point_buy") return;
+    const buy = CREATION.point_buy || {};
+    const costs = buy.costs || {};
+    let spent = 0;
+    for (const value of Object.values(chosenScores())) {
+      const cost = costs[String(value)];
+      if (cost === undefined) {
+        ui.pointsLeft.textContent = `Each score must be a whole number from ${buy.min} to ${buy.max}.`;
+        ui.pointsLeft.classList.add("over");
+        return;
+      }
+      spent += cost;
+    }
+    const left = buy.budget - spent;
+    ui.pointsLeft.textContent = left >= 0
+      ? `Points left: ${left} of ${buy.budget}`
+      : `Over budget: ${spent} points of ${buy.budget}`;
+    ui.pointsLeft.classList.toggle("over", left < 0);
+  }
+
+  /** The scenario picker: one radio card per adventure with its title, tagline and tone. */
+  async function loadScenarios() {
+    let scenarios;
+    try {
+      scenarios = await api("GET", "/api/scenarios");
+    } catch (_) {
+      return; // no picker: the server's default adventure
+    }
+    if (!Array.isArray(scenarios) || !scenarios.length) return;
+    clear(ui.scenarioOptions);
+    const wanted = ui.scenarioPicker.dataset.default;
+    const chosen = scenarios.some((s) => s.id === wanted) ? wanted : scenarios[0].id;
+    for (const scenario of scenarios) {
+      const key = String(scenario.id).replace(/[^A-Za-z0-9_-]/g, "_");
+      const card = el("label", "scenario-option");
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = "scenario";
+      input.value = String(scenario.id);
+      input.checked = scenario.id === chosen;
+      const text = el("span", "scenario-text");
+      const title = el("span", "scenario-name", scenario.title || scenario.id);
+      title.id = `scenario-title-${key}`;
+      text.appendChild(title);
+      const described = [];
+      if (scenario.tagline) {
+        const tagline = el("span", "scenario-tagline", scenario.tagline);
+        tagline.id = `scenario-tagline-${key}`;
+        described.push(tagline.id);
+        text.appendChild(tagline);
+      }
+      if (scenario.tone) {
+        const tone = el("span", "scenario-tone", `Tone: ${scenario.tone}`);
+        tone.id = `scenario-tone-${key}`;
+        described.push(tone.id);
+        text.appendChild(tone);
+      }
+      input.setAttribute("aria-labelledby", title.id);
+      if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+      card.append(input, text);
+      ui.scenarioOptions.appendChild(card);
+    }
+    ui.scenarioPicker.hidden = false;
   }
 
   function showStartError(message) {
@@ -1045,6 +1214,8 @@
     ui.charName.textContent = ch.name || "";
     ui.charClass.textContent = `${humanize(ch.class)} \u00B7 level ${ch.level ?? 1}`;
     renderHp(ch.hp, ch.max_hp);
+    ui.charBackstory.textContent = ch.backstory || "";
+    ui.charBackstory.hidden = !ch.backstory;
     clear(ui.abilities);
     const abilities = ch.abilities || {};
     const mods = ch.modifiers || {};
@@ -1193,6 +1364,11 @@
     if (offline) ui.offlineBadge.appendChild(el("span", "visually-hidden", `. ${OFFLINE_TIP}`));
 
     ui.startForm.addEventListener("submit", startGame);
+    for (const radio of ui.startForm.querySelectorAll('input[name="method"]')) {
+      radio.addEventListener("change", renderAbilityInputs);
+    }
+    renderAbilityInputs();
+    loadScenarios();
     ui.continueButton.addEventListener("click", continueGame);
     ui.newGameButton.addEventListener("click", () => {
       if (!app.busy && !app.working) showStart();

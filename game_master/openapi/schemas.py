@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..rules import CLASSES
+from ..rules import (
+    ABILITIES,
+    CLASSES,
+    CREATION_METHODS,
+    MAX_BACKSTORY,
+    POINT_BUY_BUDGET,
+    POINT_BUY_COSTS,
+    STANDARD_ARRAY,
+)
 
 Schema = dict[str, Any]
 
@@ -43,6 +51,11 @@ SCHEMAS: dict[str, Schema] = {
                 {
                     "code": {**STRING, "description": "stable, machine-readable"},
                     "message": {**STRING, "description": "for people"},
+                    "rule": {
+                        **STRING,
+                        "description": "when the game's rules refused the input: the rule's "
+                        "code (e.g. `point_buy_budget`, `standard_array`, `unknown_ability`)",
+                    },
                 },
             )
         },
@@ -66,6 +79,7 @@ SCHEMAS: dict[str, Schema] = {
             "conditions": {"type": "array", "items": STRING},
             "hit_die": INTEGER,
             "hit_dice": INTEGER,
+            "backstory": {**STRING, "description": "the player's one line (may be empty)"},
         },
     ),
     "Location": obj(
@@ -209,6 +223,28 @@ SCHEMAS: dict[str, Schema] = {
                         "description": "letters, digits, spaces, apostrophes or dashes",
                     },
                     "class": {"enum": list(CLASSES)},
+                    "method": {
+                        "enum": list(CREATION_METHODS),
+                        "description": "how `abilities` were chosen; send both or neither "
+                        "(neither: the class's own scores). `standard_array`: the values "
+                        f"{', '.join(map(str, STANDARD_ARRAY))}, one each. `point_buy`: each "
+                        f"score {min(POINT_BUY_COSTS)}-{max(POINT_BUY_COSTS)}, costing "
+                        + ", ".join(f"{k}→{v}" for k, v in POINT_BUY_COSTS.items())
+                        + f", at most {POINT_BUY_BUDGET} points in all",
+                    },
+                    "abilities": obj(
+                        list(ABILITIES),
+                        dict.fromkeys(ABILITIES, INTEGER),
+                        additionalProperties=False,
+                        description="all six scores; max HP moves with the constitution "
+                        "modifier. A broken rule is a 400 whose `error.rule` names it",
+                    ),
+                    "backstory": {
+                        **STRING,
+                        "maxLength": MAX_BACKSTORY,
+                        "description": "one line (no line breaks or control characters), "
+                        "trimmed; the game master is told it and the sheet shows it",
+                    },
                 },
             ),
             "scenario": {

@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +121,15 @@ CLASSES: dict[str, CharacterClass] = {
 
 NAME_RE = re.compile(r"^[\w][\w '\-.]{0,39}$", re.UNICODE)
 
+# Ability scores a player chooses at creation (the tabletop 5e rules, no racial bonuses).
+STANDARD_ARRAY = (15, 14, 13, 12, 10, 8)
+POINT_BUY_COSTS = {8: 0, 9: 1, 10: 2, 11: 3, 12: 4, 13: 5, 14: 7, 15: 9}
+# 5e: "you have 27 points to spend"; spending less is allowed (the total is at most 27).
+POINT_BUY_BUDGET = 27
+SCORE_MIN, SCORE_MAX = min(POINT_BUY_COSTS), max(POINT_BUY_COSTS)
+CREATION_METHODS = ("standard_array", "point_buy")
+MAX_BACKSTORY = 200
+
 
 def ability_modifier(score: int) -> int:
     """The tabletop modifier of an ability score: (score - 10) // 2."""
@@ -141,6 +153,7 @@ class Character:
     conditions: list[str] = field(default_factory=list)
     hit_die: int = 8
     hit_dice: int = 1  # hit dice left to spend on short rests (a level's worth at most)
+    backstory: str = ""  # the player's one line; the game master is told it
 
     def to_dict(self) -> dict[str, Any]:
         """The sheet as JSON, with modifiers spelled out for the model and the page."""
@@ -156,6 +169,7 @@ class Character:
             "conditions": list(self.conditions),
             "hit_die": self.hit_die,
             "hit_dice": self.hit_dice,
+            "backstory": self.backstory,
         }
 
     @classmethod
@@ -173,6 +187,8 @@ class Character:
             # Games stored before hit dice existed start with a full pool.
             hit_die=int(raw.get("hit_die", 8)),
             hit_dice=int(raw.get("hit_dice", raw["level"])),
+            # Games stored before backstories existed have none.
+            backstory=str(raw.get("backstory", "")),
         )
 
 
@@ -219,8 +235,145 @@ def validate_character_name(name: str) -> str:
     return name
 
 
-def new_game_state(name: str, cls: str, scenario: Scenario, seed: int | None = None) -> GameState:
-    """A fresh game at the scenario's start; raises RuleError for a bad name or class."""
+def _score(ability: str, value: Any) -> int:
+    """One chosen score: a whole number the creation rules allow (8-15 for both methods)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not SCORE_MIN <= value <= SCORE_MAX:
+        raise refuse(
+            "ability_score",
+            f"{ability} must be a whole number from {SCORE_MIN} to {SCORE_MAX}; got {value!r}",
+            ability=ability,
+            score=value,
+            min=SCORE_MIN,
+            max=SCORE_MAX,
+        )
+    return value
+
+
+def point_buy_cost(scores: Mapping[str, int]) -> int:
+    """What these scores (each 8-15) cost in point-buy points."""
+    return sum(POINT_BUY_COSTS[v] for v in scores.values())
+
+
+def chosen_abilities(method: Any, abilities: Any) -> dict[str, int]:
+    """The six scores a player chose by ``method``; raises RuleError naming the broken rule.
+
+    ``standard_array``: the values 15, 14, 13, 12, 10 and 8, one each. ``point_buy``: each
+    score 8-15, costing at most :data:`POINT_BUY_BUDGET` points by :data:`POINT_BUY_COSTS`.
+    """
+    if method not in CREATION_METHODS:
+        raise refuse(
+            "unknown_method",
+            f"method must be one of: {', '.join(CREATION_METHODS)}; got {method!r}",
+            method=method,
+            known=list(CREATION_METHODS),
+        )
+    if not isinstance(abilities, Mapping):
+        abilities = {}
+    for key in abilities:
+        if key not in ABILITIES:
+            raise refuse(
+                "unknown_ability",
+                f"unknown ability {key!r}; the abilities are: {', '.join(ABILITIES)}",
+                ability=str(key),
+                known=list(ABILITIES),
+            )
+    missing = [a for a in ABILITIES if a not in abilities]
+    if missing:
+        raise refuse(
+            "missing_ability",
+            f"{method.replace('_', ' ')} needs a score for every ability; missing: "
+            f"{', '.join(missing)}",
+            missing=missing,
+        )
+    scores = {a: _score(a, abilities[a]) for a in ABILITIES}
+    if method == "standard_array":
+        _check_standard_array(scores)
+    else:
+        cost = point_buy_cost(scores)
+        if cost > POINT_BUY_BUDGET:
+            raise refuse(
+                "point_buy_budget",
+                f"point-buy costs {cost} points; the budget is {POINT_BUY_BUDGET}",
+                cost=cost,
+                budget=POINT_BUY_BUDGET,
+            )
+    return scores
+
+
+def _check_standard_array(scores: dict[str, int]) -> None:
+    """Refuse scores that are not the standard array, each value once."""
+    counts = Counter(scores.values())
+    for value, uses in sorted(counts.items(), reverse=True):
+        if value not in STANDARD_ARRAY or uses > 1:
+            problem = (
+                "is not in the array"
+                if value not in STANDARD_ARRAY
+                else ("is used twice" if uses == 2 else f"is used {uses} times")
+            )
+            raise refuse(
+                "standard_array",
+                f"standard array needs {', '.join(map(str, STANDARD_ARRAY))} once each; "
+                f"{value} {problem}",
+                array=list(STANDARD_ARRAY),
+                value=value,
+                uses=uses,
+            )
+
+
+def validate_backstory(text: Any) -> str:
+    """A trimmed one-line backstory of at most :data:`MAX_BACKSTORY` characters (may be
+    empty); raises RuleError for newlines, control characters or too long a line."""
+    if not isinstance(text, str):
+        raise refuse(
+            "invalid_backstory", "backstory must be a string", reason="not_text", max=MAX_BACKSTORY
+        )
+    text = text.strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        raise refuse(
+            "invalid_backstory",
+            "backstory must be one line, without line breaks or control characters",
+            reason="control_characters",
+            max=MAX_BACKSTORY,
+        )
+    if len(text) > MAX_BACKSTORY:
+        raise refuse(
+            "invalid_backstory",
+            f"backstory must be at most {MAX_BACKSTORY} characters; it has {len(text)}",
+            reason="too_long",
+            max=MAX_BACKSTORY,
+        )
+    return text
+
+
+def creation_rules() -> dict[str, Any]:
+    """The character-creation rules as data, for a page that helps the player follow them."""
+    return {
+        "abilities": list(ABILITIES),
+        "methods": list(CREATION_METHODS),
+        "standard_array": list(STANDARD_ARRAY),
+        "point_buy": {
+            "costs": {str(k): v for k, v in POINT_BUY_COSTS.items()},
+            "budget": POINT_BUY_BUDGET,
+            "min": SCORE_MIN,
+            "max": SCORE_MAX,
+        },
+        "classes": {k: dict(c.abilities) for k, c in CLASSES.items()},
+        "max_backstory": MAX_BACKSTORY,
+    }
+
+
+def new_game_state(
+    name: str,
+    cls: str,
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    method: Any = None,
+    abilities: Any = None,
+    backstory: Any = "",
+) -> GameState:
+    """A fresh game at the scenario's start; raises RuleError for a bad name, class, ability
+    scores or backstory. Without ``method`` and ``abilities`` the class's own scores apply."""
     name = validate_character_name(name)
     cls_key = str(cls).strip().lower()
     if cls_key not in CLASSES:
@@ -231,7 +384,18 @@ def new_game_state(name: str, cls: str, scenario: Scenario, seed: int | None = N
             known=list(CLASSES),
         )
     spec = CLASSES[cls_key]
-    hp = spec.hit_points
+    scores = (
+        dict(spec.abilities)
+        if method is None and abilities is None
+        else chosen_abilities(method, abilities)
+    )
+    story = validate_backstory(backstory)
+    # A class's hit points assume its own constitution; other scores move them by the
+    # difference in modifier (never below 1).
+    con_shift = ability_modifier(scores["constitution"]) - ability_modifier(
+        spec.abilities["constitution"]
+    )
+    hp = max(1, spec.hit_points + con_shift)
     return GameState(
         scenario_id=scenario.id,
         character=Character(
@@ -240,10 +404,11 @@ def new_game_state(name: str, cls: str, scenario: Scenario, seed: int | None = N
             level=1,
             hp=hp,
             max_hp=hp,
-            abilities=dict(spec.abilities),
+            abilities=scores,
             skills=list(spec.skills),
             hit_die=spec.hit_die,
             hit_dice=1,
+            backstory=story,
         ),
         location=scenario.start,
         inventory=list(spec.starting_items),
