@@ -17,7 +17,7 @@ DIRECTIONS = {
 COMPASS = frozenset(DIRECTIONS.values())
 FILLER = {
     "the", "a", "an", "to", "at", "my", "some", "this", "that", "it", "on", "with", "into",
-    "onto", "toward", "towards", "of", "please", "then", "and", "up", "around",
+    "onto", "toward", "towards", "of", "please", "then", "and", "up", "around", "for",
 }  # fmt: skip
 # Words that name no item: "light the way" or "use the map to find the path" must not make
 # the narrator reach for an item called "way".
@@ -63,7 +63,8 @@ VERBS: list[tuple[str, tuple[str, ...]]] = [
               "bandage", "bind my wounds", "tend my wounds", "dress my wounds",
               "patch myself up", "spend a hit die", "use a hit die")),
     ("inventory", ("inventory", "inv", "i", "items", "bag", "pack", "what do i have",
-                   "what am i carrying", "backpack", "character", "stats", "sheet", "hp")),
+                   "what am i carrying", "backpack", "character", "stats", "sheet", "hp",
+                   "hit points", "health")),
     ("take", ("pick up", "take", "get", "grab", "collect", "pocket", "snatch")),
     ("drop", ("drop", "discard", "put down", "throw away", "leave behind")),
     ("use", ("use", "drink", "eat", "light", "read", "quaff", "apply", "wear", "ring",
@@ -108,6 +109,24 @@ class Presence:
     status: str
     name: str = ""
     present: tuple[str, ...] = ()
+    where: str = ""  # absent: the place they were last seen, if any
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a place the player wants to go to lies, when it is not through an exit here.
+
+    ``status`` is ``here`` (they are there already), ``elsewhere`` (a place the narrator
+    knows of: ``via`` lists (direction, from place) for the exits seen leading to it) or
+    ``unknown`` (no place by that name is known; ``name`` is the player's words).
+    ``exits`` are the ways out of where the player stands.
+    """
+
+    status: str
+    name: str
+    here: str
+    exits: dict[str, str]
+    via: tuple[tuple[str, str], ...] = ()
 
 
 def words_of(text: str) -> list[str]:
@@ -138,6 +157,17 @@ def _place_direction(words: list[str], exits: dict[str, str]) -> str:
         if mentioned & place_words:
             return direction
     return ""
+
+
+def match_place(words: str, places: list[str]) -> str:
+    """The place among ``places`` that ``words`` name best (most shared words), or ''."""
+    wanted = {w for w in words_of(words) if len(w) >= 4 and w not in FILLER}
+    best, score = "", 0
+    for name in places:
+        shared = len(wanted & {w for w in words_of(name) if len(w) >= 4})
+        if shared > score:
+            best, score = name, shared
+    return best
 
 
 def _cut(words: list[str]) -> list[str]:

@@ -64,10 +64,31 @@ def an_item(name: str) -> str:
     return f"{article(common)} {common}"
 
 
-def place_ref(name: str) -> str:
-    """A place the player named, with its article: "old mill" -> "the old mill"."""
-    name = re.sub(r"^(the|a|an)\s+", "", name.strip(), flags=re.IGNORECASE)
-    return "the " + name if name else "there"
+def place(name: str) -> str:
+    """A place's name as it reads mid-sentence: "Forest Path" -> "the Forest Path".
+
+    Places are read as common places ("in the Ossuary", "south to the Forest Path"); a name
+    with its own article keeps it, lower-cased ("the Old Mill").
+    """
+    name = name.strip()
+    if re.match(r"(the|a|an)\s", name, flags=re.IGNORECASE):
+        return name[0].lower() + name[1:]
+    return "the " + name if name else "somewhere"
+
+
+def quoted(words: str) -> str:
+    """The player's own words for something the narrator does not know, in quotes."""
+    return f"“{words.strip()}”"
+
+
+def the_item(name: str) -> str:
+    """An item as it reads after "the": "Iron key" -> "iron key"; "Sword of Dawn" stays."""
+    words = name.split()
+    if words and words[0].lower() in ("the", "a", "an", "some"):
+        return " ".join(words[1:])
+    if not words or any(w[:1].isupper() for w in words[1:]) or not words[0][1:].islower():
+        return name
+    return words[0][0].lower() + name[1:]
 
 
 def listing(names: list[str]) -> str:
@@ -78,8 +99,8 @@ def listing(names: list[str]) -> str:
 
 
 def ways(exits: dict[str, Any]) -> str:
-    """Exits as prose: "north to Chapel of the Lantern and east to the Crooked Kettle"."""
-    return listing([f"{d} to {mid(str(p))}" for d, p in exits.items()]) or "nowhere"
+    """Exits as prose: "north to the Chapel of the Lantern and east to the Crooked Kettle"."""
+    return listing([f"{d} to {place(str(p))}" for d, p in exits.items()]) or "nowhere"
 
 
 def is_direction(target: str) -> bool:

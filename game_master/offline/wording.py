@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 from .conversation import Step, blocks_of
-from .intent import Intent, Presence, words_of
+from .intent import Intent, Presence, Route, match_place, words_of
 from .refusals import refusal_text
 from .text import (
     an_item,
@@ -23,8 +23,11 @@ from .text import (
     mid,
     names_of,
     pick,
-    place_ref,
+    place,
+    quoted,
     sentence,
+    the_item,
+    ways,
 )
 
 HELP_TEXT = [
@@ -51,8 +54,10 @@ CLOSERS = [
 LEADS = {
     "look_around": ["You look around...", "You take in your surroundings...",
                     "You pause and look about..."],
-    "move": ["You set off {t}...", "You head {t}...", "You make for the way {t}..."],
+    "move": ["You set off {t}...", "You head {t}...", "You make your way {t}..."],
     "move:place": ["You set off for {p}...", "You head for {p}...", "You make for {p}..."],
+    "move:unknown": ["You get your bearings...", "You think about the way...",
+                     "You look about for the way..."],
     "take_item": ["You reach for the {t}...", "You stoop to take the {t}...",
                   "You go for the {t}..."],
     "drop_item": ["You reach into your pack for the {t}...", "You feel for the {t}...",
@@ -70,6 +75,14 @@ LEADS = {
 PRESENCE = {
     "talk:absent": ["{N} is not here.", "You look about for {n}, but they are not here.",
                     "{N} is not here to answer you."],
+    "talk:absent:where": ["{N} is not here; you last saw them in {where}.",
+                          "You look about for {n}, but they are not here. You last saw them "
+                          "in {where}.", "{N} is not here to answer you; try {where}."],
+    "attack:absent": ["{N} is not here to fight.", "You look about for {n}, but they are "
+                      "not here."],
+    "attack:absent:where": ["{N} is not here to fight; you last saw them in {where}.",
+                            "You ready yourself, but {n} is not here. You last saw them in "
+                            "{where}."],
     "talk:stranger": ["No one called “{w}” is here.", "You call for “{w}”, but no one by "
                       "that name is here.", "No one here answers to “{w}”."],
     "talk:alone": ["There is no one here to talk to.", "You speak, but nobody is here to "
@@ -78,22 +91,38 @@ PRESENCE = {
                          "No one is here, “{w}” or anyone else.",
                          "There is no one here to talk to, and no “{w}”."],
     "attack:alone:named": ["There is no one here to fight, and nobody called “{w}”.",
-                           "You ready yourself, but no one is here, “{w}” or anyone else."],
+                           "You ready yourself, but no one is here, “{w}” or anyone else.",
+                           "You see nothing like “{w}” here; there is no one here to fight."],
     "attack:stranger": ["There is nobody called “{w}” here to fight.", "You ready yourself, "
-                        "but no one by that name is here to fight.",
+                        "but you see nothing like “{w}” here to fight.",
                         "No “{w}” is here; there is nobody by that name to fight."],
     "attack:alone": ["There is no one here to fight.", "You ready yourself, but nobody is "
                      "here to fight.", "You swing at empty air; there is no one here to fight."],
     "attack:which": ["Whom do you mean to attack? Here are {p}.",
                      "{P} are here; whom do you mean to fight?"],
 }  # fmt: skip
+ROUTES = {
+    "here": ["You are already in {p}.", "You stand in {p} already."],
+    "elsewhere": ["{P} lies {via}.", "You know the way: {p} lies {via}."],
+    "elsewhere:far": ["You know of {p}, but no path leads there from {h}.",
+                      "{P} cannot be reached from {h} directly."],
+    "unknown": ["You know of no place called {w}.", "No place called {w} is known to you.",
+                "You cannot think where {w} might be."],
+    "exits": ["From here you could go {x}.", "The paths from {h} lead {x}.",
+              "From {h}, the ways lead {x}."],
+}  # fmt: skip
 
 
-def lead(rng: random.Random, name: str, args: dict[str, Any]) -> str:
-    """The short lead-in said before this turn's first tool call."""
+def lead(
+    rng: random.Random, name: str, args: dict[str, Any], places: list[str] | None = None
+) -> str:
+    """The short lead-in said before this turn's first tool call (``places``: those known)."""
     target = str(args.get("item") or args.get("direction") or args.get("query") or "")
     if name == "move" and target and not is_direction(target):
-        return pick(rng, LEADS["move:place"], p=place_ref(target))
+        known = match_place(target, places or [])
+        if not known:
+            return pick(rng, LEADS["move:unknown"])
+        return pick(rng, LEADS["move:place"], p=place(known))
     if name in ("take_item", "drop_item", "use_item") and not target:
         return pick(rng, ["You reach into your pack...", "You look for it..."])
     return pick(rng, LEADS.get(name, ["You act..."]), t=target or "it")
@@ -101,7 +130,7 @@ def lead(rng: random.Random, name: str, args: dict[str, Any]) -> str:
 
 def describe_place(rng: random.Random, r: dict[str, Any], arrived: bool) -> list[str]:
     """Sentences describing a location result."""
-    name = mid(str(r.get("name") or str(r.get("location", "somewhere")).replace("_", " ")))
+    name = place(str(r.get("name") or "somewhere"))
     out = []
     if arrived:
         out.append(pick(rng, [
@@ -111,7 +140,7 @@ def describe_place(rng: random.Random, r: dict[str, Any], arrived: bool) -> list
             "The way {d} brings you to {n}.",
         ], d=r.get("moved", "onward"), n=name))  # fmt: skip
         if r.get("unlocked_with"):
-            key = str(r["unlocked_with"]).replace("_", " ")
+            key = "key"
             out.append(pick(rng, [
                 "The {k} turns in the lock with a groan of old iron.",
                 "You fit the {k} to the lock and it gives way.",
@@ -127,10 +156,9 @@ def describe_place(rng: random.Random, r: dict[str, Any], arrived: bool) -> list
     extras = []
     exits = r.get("exits") if isinstance(r.get("exits"), dict) else {}
     if exits:
-        ways = listing([f"{d} to {mid(str(p))}" for d, p in exits.items()])
         extras.append(pick(rng, [
             "Exits lead {w}.", "From here you could go {w}.", "Paths lead {w}.",
-        ], w=ways))  # fmt: skip
+        ], w=ways(exits)))  # fmt: skip
     locked = r.get("locked_exits") or []
     if locked:
         extras.append(pick(rng, [
@@ -169,7 +197,7 @@ def check_sentence(rng: random.Random, r: dict[str, Any], attempt: str) -> str:
 
 def _item(step: Step) -> str:
     """The item a take, drop or use step is about."""
-    return str(step.result.get("name") or step.input.get("item") or "item")
+    return the_item(str(step.result.get("name") or step.input.get("item") or "item"))
 
 
 def _inventory(rng: random.Random, r: dict[str, Any]) -> list[str]:
@@ -358,21 +386,47 @@ def step_sentences(rng: random.Random, step: Step, attempt: str, foe: str) -> li
 def presence_sentence(rng: random.Random, kind: str, presence: Presence) -> str:
     """Why nobody answers or fights: they are elsewhere, unknown, or nobody is here."""
     named = ":named" if presence.status == "alone" and presence.name else ""
-    options = PRESENCE.get(f"{kind}:{presence.status}{named}")
+    where = ":where" if presence.status == "absent" and presence.where else ""
+    options = PRESENCE.get(f"{kind}:{presence.status}{named}{where}")
     if not options:
         return ""
     name = mid(presence.name)
     present = listing([mid(p) for p in presence.present])
-    return pick(rng, options, n=name, N=cap(name), w=presence.name, p=present, P=cap(present))
+    return pick(
+        rng, options, n=name, N=cap(name), w=presence.name, p=present, P=cap(present),
+        where=place(presence.where),
+    )  # fmt: skip
+
+
+def route_sentences(rng: random.Random, route: Route) -> list[str]:
+    """Where the place the player asked for lies, and the ways out of here."""
+    values = {"p": place(route.name), "P": cap(place(route.name)), "h": place(route.here)}
+    if route.status == "here":
+        return [pick(rng, ROUTES["here"], **values)]
+    if route.status == "elsewhere" and route.via:
+        via = listing([f"{d} of {place(origin)}" for d, origin in route.via])
+        first = pick(rng, ROUTES["elsewhere"], via=via, **values)
+    elif route.status == "elsewhere":
+        first = pick(rng, ROUTES["elsewhere:far"], **values)
+    else:
+        first = pick(rng, ROUTES["unknown"], w=quoted(route.name), **values)
+    return [first, pick(rng, ROUTES["exits"], x=ways(route.exits), **values)]
 
 
 def narration(
-    rng: random.Random, text: str, intent: Intent, steps: list[Step], presence: Presence | None
+    rng: random.Random,
+    text: str,
+    intent: Intent,
+    steps: list[Step],
+    presence: Presence | None,
+    route: Route | None = None,
 ) -> str:
     """The closing narration of a turn: what the tools did, then what the player faces."""
     absent = presence is not None and presence.status not in ("here", "pending", "unknown")
     if intent.kind == "help":
         return rng.choice(HELP_TEXT)
+    if route is not None:
+        return " ".join([*route_sentences(rng, route), rng.choice(CLOSERS)])
     if not steps and intent.kind == "recall":
         return pick(rng, [
             "You think back, but nothing in particular comes to mind. What do you do?",
