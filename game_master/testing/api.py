@@ -7,9 +7,14 @@ from typing import Any
 from flask.testing import FlaskClient
 
 
-def new_game(client: FlaskClient, name: str = "Ada", cls: str = "fighter") -> str:
-    """Create a game through the API and return its id."""
-    resp = client.post("/api/games", json={"character": {"name": name, "class": cls}})
+def new_game(
+    client: FlaskClient, name: str = "Ada", cls: str = "fighter", scenario: str | None = None
+) -> str:
+    """Create a game through the API (in ``scenario``, else the default) and return its id."""
+    body: dict[str, Any] = {"character": {"name": name, "class": cls}}
+    if scenario is not None:
+        body["scenario"] = scenario
+    resp = client.post("/api/games", json=body)
     assert resp.status_code == 201, resp.get_data(as_text=True)
     return str(resp.get_json()["id"])
 
