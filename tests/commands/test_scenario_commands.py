@@ -30,7 +30,9 @@ def test_list_shows_id_title_and_source(make_app: Callable[..., Flask], tmp_path
     (folder / "broken.json").write_text("{", "utf-8")
     result = gm(make_app(GM_SCENARIO_DIR=str(folder)), "scenario", "list")
     assert result.exit_code == 0, result.output
-    assert "drowned_bell\tThe Drowned Bell\tpackage" in result.stdout
+    for bundled in ("drowned_bell\tThe Drowned Bell", "last_ember\tThe Last Ember",
+                    "velvet_ledger\tThe Velvet Ledger"):  # fmt: skip
+        assert f"{bundled}\tpackage" in result.stdout
     assert f"heist\tThe Glass Vault\t{folder / 'heist.json'}" in result.stdout
     assert "broken" not in result.stdout and "broken.json: not valid JSON" in result.stderr
 

@@ -11,6 +11,8 @@ from flask import Flask
 
 from .conftest import CheckedClient, Contract
 
+# The adventures that ship with the game, by id (the picker lists every id sorted).
+BUNDLED = ["drowned_bell", "last_ember", "velvet_ledger"]
 BELL = Path(__file__).resolve().parent.parent.parent / "game_master/scenarios/drowned_bell.json"
 
 
@@ -36,8 +38,17 @@ def test_the_scenarios_on_offer(
     api = CheckedClient(make_app(GM_SCENARIO_DIR=str(tmp_path)).test_client(), contract)
     resp = api.get("/api/scenarios")
     assert resp.status_code == 200
-    assert [s["id"] for s in js(resp)] == ["drowned_bell", "heist"]
-    assert js(resp)[1] == {
+    assert [s["id"] for s in js(resp)] == sorted([*BUNDLED, "heist"])
+    offered = {s["id"]: s for s in js(resp)}
+    assert offered["last_ember"] == {
+        "id": "last_ember",
+        "title": "The Last Ember",
+        "tagline": "The beacons of the north have gone dark. Carry the last ember over the "
+        "mountains and light the one on Greymantle.",
+        "tone": "wind-scoured wilderness journey, hope against the cold",
+        "locations": 10,
+    }
+    assert offered["heist"] == {
         "id": "heist",
         "title": "The Glass Vault",
         "tagline": "Steal it back.",
@@ -54,7 +65,8 @@ def test_an_unknown_scenario_names_the_choices(api: CheckedClient) -> None:
     assert resp.status_code == 400
     error = js(resp)["error"]
     assert error["code"] == "invalid_input"
-    assert "'atlantis'" in error["message"] and "drowned_bell" in error["message"]
+    assert "'atlantis'" in error["message"]
+    assert all(scenario_id in error["message"] for scenario_id in BUNDLED)
 
 
 def test_a_game_whose_scenario_was_removed(
@@ -75,4 +87,4 @@ def test_a_game_whose_scenario_was_removed(
         assert resp.status_code == 409, resp.data
         assert js(resp)["error"]["code"] == "scenario_unavailable"
         assert "no longer available" in js(resp)["error"]["message"]
-    assert [s["id"] for s in js(api.get("/api/scenarios"))] == ["drowned_bell"]
+    assert [s["id"] for s in js(api.get("/api/scenarios"))] == BUNDLED

@@ -17,6 +17,8 @@ from game_master import rules
 
 REPO = Path(__file__).resolve().parent.parent.parent
 BUNDLED = REPO / "game_master" / "scenarios"
+# The bundled scenario ids, sorted as the library lists every id.
+PACKAGED = sorted(p.stem for p in BUNDLED.glob("*.json") if p.name != "scenario.schema.json")
 
 
 def bell() -> dict[str, Any]:
@@ -36,6 +38,27 @@ def test_the_schema_is_valid_draft_2020_12_and_every_bundled_file_passes() -> No
     for path in sorted(BUNDLED.glob("*.json")):
         if path.name != "scenario.schema.json":
             assert rules.read_scenario_file(path).id == path.stem
+
+
+OPPOSITE = {"north": "south", "south": "north", "east": "west", "west": "east", "up": "down"}
+OPPOSITE |= {v: k for k, v in OPPOSITE.items()}
+
+
+@pytest.mark.parametrize("scenario_id", PACKAGED)
+def test_a_bundled_adventure_is_a_whole_one(scenario_id: str) -> None:
+    """At least 8 places whose exits lead back the way they came, a foe, people with lore,
+    lore entries, and a locked way whose key lies somewhere in the world."""
+    scenario = rules.read_scenario_file(BUNDLED / f"{scenario_id}.json")
+    places = scenario.locations
+    assert len(places) >= 8
+    for place in places.values():
+        for direction, target in place.exits.items():
+            assert places[target].exits.get(OPPOSITE[direction]) == place.id, (place.id, direction)
+    assert any(npc.hostile for npc in scenario.npcs.values())
+    assert all(npc.lore for npc in scenario.npcs.values()) and scenario.lore
+    keys = {key for place in places.values() for key in place.locked.values()}
+    lying = {item for place in places.values() for item in place.items}
+    assert keys and keys <= lying
 
 
 def _exit(raw: dict[str, Any]) -> None:
@@ -137,10 +160,10 @@ def test_a_folder_with_one_good_and_one_broken_file(
     (tmp_path / "notes.txt").write_text("not a scenario", "utf-8")
     library = rules.ScenarioLibrary(tmp_path)
     with caplog.at_level(logging.ERROR):
-        assert library.ids() == ["drowned_bell", "heist"]
+        assert library.ids() == sorted([*PACKAGED, "heist"])
     assert "journey.json: locations.village_square.exits.north: unknown location" in caplog.text
     assert {e.scenario.id: e.source for e in library.entries()} == {
-        "drowned_bell": "package",
+        **dict.fromkeys(PACKAGED, "package"),
         "heist": str(tmp_path / "heist.json"),
     }
     assert [str(p) for e in library.skipped() for p in e.problems] == [
@@ -161,17 +184,18 @@ def test_a_folder_file_cannot_replace_a_bundled_scenario(tmp_path: Path) -> None
 def test_the_library_reads_once(tmp_path: Path) -> None:
     """Loaded on first use and cached: a file added later is not seen by this library."""
     library = rules.ScenarioLibrary(tmp_path)
-    assert library.ids() == ["drowned_bell"]
+    assert library.ids() == PACKAGED
     (tmp_path / "heist.json").write_text(json.dumps(good_scenario("heist")), "utf-8")
-    assert library.ids() == ["drowned_bell"]
-    assert rules.ScenarioLibrary(tmp_path).ids() == ["drowned_bell", "heist"]
+    assert library.ids() == PACKAGED
+    assert rules.ScenarioLibrary(tmp_path).ids() == sorted([*PACKAGED, "heist"])
 
 
 def test_summaries_carry_tagline_and_tone() -> None:
     """What the picker shows."""
-    (summary,) = rules.ScenarioLibrary().summaries()
-    assert summary["id"] == "drowned_bell" and summary["locations"] == 9
-    assert summary["tagline"] and summary["tone"]
+    summaries = {s["id"]: s for s in rules.ScenarioLibrary().summaries()}
+    assert list(summaries) == PACKAGED
+    assert summaries["drowned_bell"]["locations"] == 9
+    assert all(s["tagline"] and s["tone"] for s in summaries.values())
 
 
 def test_the_example_in_the_docs_validates(tmp_path: Path) -> None:
