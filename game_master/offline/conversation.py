@@ -237,6 +237,11 @@ class Atlas:
     exits: dict[str, dict[str, str]] = field(default_factory=dict)  # place -> dir -> place
     seen_at: dict[str, str] = field(default_factory=dict)  # person's name -> place name
     people: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"id", "name"}
+    trail: list[str] = field(default_factory=list)  # the places seen, in order
+
+    def previous(self, here: str) -> str:
+        """The last place seen before ``here`` ('' when there was none)."""
+        return next((p for p in reversed(self.trail) if p != here), "")
 
     def places(self) -> list[str]:
         """Every place name seen, as a place or as where an exit leads."""
@@ -267,6 +272,8 @@ def read_atlas(request: dict[str, Any]) -> Atlas:
                 continue
             name = str(payload["name"])
             atlas.exits[name] = {str(d): str(p) for d, p in payload["exits"].items()}
+            if not atlas.trail or atlas.trail[-1] != name:
+                atlas.trail.append(name)
             for npc in payload.get("npcs") or []:
                 if isinstance(npc, dict) and npc.get("name"):
                     atlas.seen_at[str(npc["name"])] = name

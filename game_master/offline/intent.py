@@ -38,6 +38,20 @@ RECALL_NOISE = {
     "before", "did", "do", "was", "what", "who", "when", "where", "us", "mention",
     "mentioned", "back", "remember", "recall",
 }  # fmt: skip
+# Openings of a question about where a place or a person is ("where is the old mill?").
+WHERE_OPENINGS = (
+    "where is", "where's", "where are", "where can i find", "where do i find",
+    "how do i get to", "how do i reach", "how far is", "which way is", "which way to",
+    "where does", "where did", "how to get to",
+)  # fmt: skip
+# Openings of a question about what something or someone is ("who is aurel vane?").
+WHAT_OPENINGS = ("who is", "who's", "who are", "what is", "what's", "what are", "what was")
+# Words and phrases of requests from outside the story (the real world, the narrator itself).
+ASIDES = (
+    "weather", "poem", "haiku", "joke", "instructions", "system prompt", "your prompt",
+    "you are now", "pretend to be", "act as", "chatgpt", "an ai", "paris", "recipe",
+    "write me", "write a", "stock", "president", "admit it",
+)  # fmt: skip
 # (words that trigger it, skill, dc, look afterwards on success, what the character tries)
 CHECKS: list[tuple[tuple[str, ...], str, int, bool, str]] = [
     (("pick the lock", "pick lock", "lockpick", "pick the gate", "jimmy"),
@@ -75,6 +89,7 @@ VERBS: list[tuple[str, tuple[str, ...]]] = [
     ("look", ("look", "examine", "search", "where am i", "l", "x", "observe", "survey",
               "look around")),
     ("go", ("go", "walk", "move", "head", "enter", "run", "travel", "climb", "descend",
+            "take me to", "bring me to", "lead me to", "show me the way to",
             "ascend", "return", "leave", "follow", "exit", "proceed", "step")),
 ]  # fmt: skip
 
@@ -235,6 +250,23 @@ def parse_intent(text: str, exits: dict[str, str] | None = None) -> Intent:
     recall = _recall(words)
     if recall is not None:
         return recall
+    if any(_has_phrase(words, aside) >= 0 for aside in ASIDES):
+        return Intent("aside")
+    for opening in WHERE_OPENINGS:
+        end = _has_phrase(words, opening)
+        if end == len(opening.split()):
+            return Intent("where", _object(words[end:]))
+    for opening in WHAT_OPENINGS:
+        end = _has_phrase(words, opening)
+        if end == len(opening.split()):
+            about = _object(words[end:])
+            if not about or set(about.split()) <= {"this", "place", "here", "around", "there"}:
+                return Intent("look")
+            if {"goal", "quest", "task", "mission"} & set(about.split()):
+                return Intent("inventory")
+            if not re.search(r"[a-z]{3}", about):
+                return Intent("aside")  # sums and symbols: nothing the story holds
+            return Intent("lore", about)
     direction = next((DIRECTIONS[w] for w in words if w in DIRECTIONS), "")
     if (
         len(words) <= 2

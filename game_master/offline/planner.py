@@ -66,10 +66,17 @@ def find_presence(
 
     Someone seen elsewhere earlier (``atlas``) is ``absent`` with where they were seen.
     """
-    if intent.kind not in ("talk", "attack"):
-        return None
     atlas = atlas or Atlas()
     place = current_place(steps, before)
+    if intent.kind == "where" and place is not None:
+        found = _whereabouts(intent.target, _npcs(place), atlas)
+        lore = _find(steps, "search_lore")
+        known = _lore_npc(intent.target, lore) if lore and not lore.is_error else None
+        if found is None and known is not None:
+            return Presence("absent", str(known.get("title")))  # heard of, never seen
+        return found
+    if intent.kind not in ("talk", "attack"):
+        return None
     if place is None:
         return Presence("unknown")
     npcs = _npcs(place)
@@ -105,14 +112,40 @@ def find_presence(
     return Presence("absent", title, present, atlas.seen_at.get(title, ""))
 
 
-def _lore_place(step: Step | None) -> str:
-    """The best-ranked place a search_lore step found, or ''."""
+def _whereabouts(named: str, npcs: list[dict[str, Any]], atlas: Atlas) -> Presence | None:
+    """Where a person asked about is, as far as the narrator has seen (None: not a person)."""
+    npc = match_npc(named, npcs)
+    if npc is not None:
+        return Presence("here", str(npc.get("name") or npc.get("id")))
+    seen = match_npc(named, list(atlas.people.values()))
+    if seen is None:
+        return None
+    name = str(seen.get("name"))
+    return Presence("absent", name, where=atlas.seen_at.get(name, ""))
+
+
+def _lore_place(target: str, step: Step | None) -> str:
+    """The best-ranked place a search_lore step found whose name or id the words share."""
     if step is None or step.is_error:
         return ""
+    wanted = {w for w in words_of(target) if len(w) >= 3}
     for entry in step.result.get("results") or []:
-        if isinstance(entry, dict) and entry.get("kind") == "location" and entry.get("title"):
-            return str(entry["title"])
+        if not isinstance(entry, dict) or entry.get("kind") != "location":
+            continue
+        names = set(words_of(str(entry.get("title", "")))) | set(
+            words_of(str(entry.get("ref", "")).replace("_", " "))
+        )
+        if wanted & names:
+            return str(entry.get("title"))
     return ""
+
+
+def _known_place(target: str, before: dict[str, Any], atlas: Atlas) -> str:
+    """The place a go or where names, among those seen ("back": the one before this)."""
+    here = str(before.get("name", ""))
+    if set(words_of(target)) <= {"back", "again"} and target:
+        return atlas.previous(here)
+    return match_place(target, [*atlas.places(), here])
 
 
 def _direction_to(place: str, exits: dict[str, str]) -> str:
@@ -133,7 +166,7 @@ def _go(
     if is_direction(target) or before is None:
         return [("move", {"direction": target})]
     exits = {str(k): str(v) for k, v in before["exits"].items()}
-    known = match_place(target, atlas.places() + [str(before.get("name", ""))])
+    known = _known_place(target, before, atlas)
     if known and known == before.get("name"):
         return []
     if known:
@@ -142,7 +175,7 @@ def _go(
     plan: list[Call] = [("move", {"direction": target})]
     if steps and steps[0].is_error and steps[0].refusal.code == "no_exit":
         plan.append(("search_lore", {"query": target}))
-        way = _direction_to(_lore_place(_find(steps, "search_lore")), exits)
+        way = _direction_to(_lore_place(target, _find(steps, "search_lore")), exits)
         if way:
             plan.append(("move", {"direction": way}))
     return plan
@@ -152,7 +185,7 @@ def find_route(
     intent: Intent, steps: list[Step], before: dict[str, Any] | None, atlas: Atlas
 ) -> Route | None:
     """Where the place the player asked for lies, when this turn did not take them there."""
-    if intent.kind != "go" or is_direction(intent.target) or before is None:
+    if intent.kind not in ("go", "where") or is_direction(intent.target) or before is None:
         return None
     if any(s.name == "move" and not s.is_error for s in steps):
         return None
@@ -160,8 +193,10 @@ def find_route(
         return None  # locked, or the game is over: the refusal says it
     here = str(before.get("name", ""))
     exits = {str(k): str(v) for k, v in before["exits"].items()}
-    known = match_place(intent.target, atlas.places() + [here])
-    known = known or _lore_place(_find(steps, "search_lore"))
+    known = _known_place(intent.target, before, atlas)
+    known = known or _lore_place(intent.target, _find(steps, "search_lore"))
+    if intent.kind == "where" and not known:
+        return None  # the lore search tells what is known of it
     if not known:
         return Route("unknown", intent.target, here, exits)
     if known == here:
@@ -206,6 +241,14 @@ def _plan(
         return [simple[kind]]
     if kind == "recall":
         return [("recall", {"query": target})] if target else []
+    if kind == "lore":
+        return [("search_lore", {"query": target})]
+    if kind == "where":
+        if before is None or not target:
+            return [("look_around", {})] if before is None else []
+        if find_presence(intent, steps, before, atlas) or _known_place(target, before, atlas):
+            return []
+        return [("search_lore", {"query": target})]
     if kind in ("talk", "attack"):
         # Talk and fights need to know who is here: look first when no location is known.
         plan: list[Call] = [("look_around", {})] if before is None else []
@@ -311,7 +354,7 @@ def narrate(request: dict[str, Any], seed: int = 0) -> Reply:
     call = next_call(intent, steps, offered, before, atlas)
     if call is not None:
         name, args = call
-        lead = wording.lead(rng, name, args, atlas.places()) if not steps else ""
+        lead = wording.lead(rng, name, args, atlas.places(), intent.kind) if not steps else ""
         return Reply.tool(_tool_id(seed, request, text, len(steps)), offered[name], args, lead)
     presence = find_presence(intent, steps, before, atlas)
     route = find_route(intent, steps, before, atlas)

@@ -12,7 +12,7 @@ from typing import Any
 
 from .conversation import Refusal
 from .intent import COMPASS, FILLER, words_of
-from .text import an_item, cap, listing, mid, place, quoted, the_item, ways
+from .text import an_item, cap, listing, mid, quoted, the_item, ways
 
 # Variants per code (a suffix after ':' picks a variant set for a shape of the facts).
 TEMPLATES: dict[str, list[str]] = {
@@ -142,7 +142,7 @@ TEMPLATES: dict[str, list[str]] = {
 def _no_exit(facts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A compass direction and a place name asked as a direction read differently."""
     direction = str(facts["direction"]).strip()
-    values = dict(facts, location=place(str(facts["location"])), exits=ways(facts["exits"]))
+    values = dict(facts, location=mid(str(facts["location"])), exits=ways(facts["exits"]))
     if direction.lower() in COMPASS:
         return "no_exit", dict(values, direction=direction.lower())
     if _same_place(direction, str(facts["location"])):
@@ -171,7 +171,7 @@ PREPARE: dict[str, Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]] = {
     "no_exit": _no_exit,
     "exit_locked": lambda f: (
         "exit_locked",
-        dict(f, destination=place(str(f["destination"])), key_name=the_item(str(f["key_name"]))),
+        dict(f, destination=mid(str(f["destination"])), key_name=the_item(str(f["key_name"]))),
     ),
     "already_carried": lambda f: ("already_carried", dict(f, name=the_item(str(f["name"])))),
     "item_not_here": _listed("item_not_here", "here"),

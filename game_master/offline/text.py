@@ -64,18 +64,6 @@ def an_item(name: str) -> str:
     return f"{article(common)} {common}"
 
 
-def place(name: str) -> str:
-    """A place's name as it reads mid-sentence: "Forest Path" -> "the Forest Path".
-
-    Places are read as common places ("in the Ossuary", "south to the Forest Path"); a name
-    with its own article keeps it, lower-cased ("the Old Mill").
-    """
-    name = name.strip()
-    if re.match(r"(the|a|an)\s", name, flags=re.IGNORECASE):
-        return name[0].lower() + name[1:]
-    return "the " + name if name else "somewhere"
-
-
 def quoted(words: str) -> str:
     """The player's own words for something the narrator does not know, in quotes."""
     return f"“{words.strip()}”"
@@ -99,8 +87,12 @@ def listing(names: list[str]) -> str:
 
 
 def ways(exits: dict[str, Any]) -> str:
-    """Exits as prose: "north to the Chapel of the Lantern and east to the Crooked Kettle"."""
-    return listing([f"{d} to {place(str(p))}" for d, p in exits.items()]) or "nowhere"
+    """Exits as prose: "north to Chapel of the Lantern and east to the Crooked Kettle".
+
+    Place names read as the scenario gives them (an author writes "The Canal Steps" where
+    English needs the article, "Tallow Lane" where it does not); see ``mid``.
+    """
+    return listing([f"{d} to {mid(str(p))}" for d, p in exits.items()]) or "nowhere"
 
 
 def is_direction(target: str) -> bool:

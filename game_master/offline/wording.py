@@ -23,7 +23,6 @@ from .text import (
     mid,
     names_of,
     pick,
-    place,
     quoted,
     sentence,
     the_item,
@@ -43,6 +42,11 @@ HELP_TEXT = [
         "Take stock: you can examine your surroundings, move through an exit, pick things up, "
         "use what you carry, ask people what they know, rest, or fight. What do you do?"
     ),
+]
+ASIDES = [
+    "The narrator only knows this tale, and that lies outside it. The story waits on you.",
+    "That belongs to another world than this one. What do you do here?",
+    "No answer comes from beyond the story; the tale goes on. What do you do?",
 ]
 CLOSERS = [
     "What do you do?",
@@ -78,6 +82,10 @@ PRESENCE = {
     "talk:absent:where": ["{N} is not here; you last saw them in {where}.",
                           "You look about for {n}, but they are not here. You last saw them "
                           "in {where}.", "{N} is not here to answer you; try {where}."],
+    "where:here": ["{N} is right here.", "{N} is here with you."],
+    "where:absent": ["You have not come across {n} yet.", "You do not know where {n} is."],
+    "where:absent:where": ["You last saw {n} in {where}.", "{N} was in {where} when you last "
+                           "saw them."],
     "attack:absent": ["{N} is not here to fight.", "You look about for {n}, but they are "
                       "not here."],
     "attack:absent:where": ["{N} is not here to fight; you last saw them in {where}.",
@@ -114,15 +122,22 @@ ROUTES = {
 
 
 def lead(
-    rng: random.Random, name: str, args: dict[str, Any], places: list[str] | None = None
+    rng: random.Random,
+    name: str,
+    args: dict[str, Any],
+    places: list[str] | None = None,
+    kind: str = "",
 ) -> str:
-    """The short lead-in said before this turn's first tool call (``places``: those known)."""
+    """The short lead-in said before this turn's first tool call (``places``: those known;
+    ``kind``: the intent's kind, for a question rather than a conversation)."""
     target = str(args.get("item") or args.get("direction") or args.get("query") or "")
+    if name == "search_lore" and kind in ("where", "lore"):
+        return pick(rng, ["You think about what you know...", "You turn it over in your mind..."])
     if name == "move" and target and not is_direction(target):
         known = match_place(target, places or [])
         if not known:
             return pick(rng, LEADS["move:unknown"])
-        return pick(rng, LEADS["move:place"], p=place(known))
+        return pick(rng, LEADS["move:place"], p=mid(known))
     if name in ("take_item", "drop_item", "use_item") and not target:
         return pick(rng, ["You reach into your pack...", "You look for it..."])
     return pick(rng, LEADS.get(name, ["You act..."]), t=target or "it")
@@ -130,7 +145,7 @@ def lead(
 
 def describe_place(rng: random.Random, r: dict[str, Any], arrived: bool) -> list[str]:
     """Sentences describing a location result."""
-    name = place(str(r.get("name") or "somewhere"))
+    name = mid(str(r.get("name") or "somewhere"))
     out = []
     if arrived:
         out.append(pick(rng, [
@@ -206,7 +221,7 @@ def _inventory(rng: random.Random, r: dict[str, Any]) -> list[str]:
         pick(rng, [
             "You check your pack: {i}.", "You carry {i}.",
             "Rummaging through your belongings, you find {i}.",
-        ], i=listing(names_of(r.get("inventory")) or ["nothing at all"])),
+        ], i=listing([an_item(n) for n in names_of(r.get("inventory"))] or ["nothing at all"])),
         pick(rng, ["You have {hp} of {m} HP.", "Your health stands at {hp}/{m} HP.",
                    "HP: {hp} of {m}."], hp=r.get("hp", "?"), m=r.get("max_hp", "?")),
     ]  # fmt: skip
@@ -346,7 +361,19 @@ def step_sentences(rng: random.Random, step: Step, attempt: str, foe: str) -> li
                 i=_item(step),
             )
         ]
-        if r.get("healed") is not None:
+        if r.get("healed") == 0:
+            out.append(
+                pick(
+                    rng,
+                    [
+                        "You feel no different; you are already at {hp} of {m} HP.",
+                        "It does you no good now: you are hale, at {hp}/{m} HP.",
+                    ],
+                    hp=r.get("hp"),
+                    m=r.get("max_hp"),
+                )
+            )
+        elif r.get("healed") is not None:
             out.append(
                 pick(
                     rng,
@@ -394,17 +421,17 @@ def presence_sentence(rng: random.Random, kind: str, presence: Presence) -> str:
     present = listing([mid(p) for p in presence.present])
     return pick(
         rng, options, n=name, N=cap(name), w=presence.name, p=present, P=cap(present),
-        where=place(presence.where),
+        where=mid(presence.where),
     )  # fmt: skip
 
 
 def route_sentences(rng: random.Random, route: Route) -> list[str]:
     """Where the place the player asked for lies, and the ways out of here."""
-    values = {"p": place(route.name), "P": cap(place(route.name)), "h": place(route.here)}
+    values = {"p": mid(route.name), "P": cap(mid(route.name)), "h": mid(route.here)}
     if route.status == "here":
         return [pick(rng, ROUTES["here"], **values)]
     if route.status == "elsewhere" and route.via:
-        via = listing([f"{d} of {place(origin)}" for d, origin in route.via])
+        via = listing([f"{d} of {mid(origin)}" for d, origin in route.via])
         first = pick(rng, ROUTES["elsewhere"], via=via, **values)
     elif route.status == "elsewhere":
         first = pick(rng, ROUTES["elsewhere:far"], **values)
@@ -427,6 +454,10 @@ def narration(
         return rng.choice(HELP_TEXT)
     if route is not None:
         return " ".join([*route_sentences(rng, route), rng.choice(CLOSERS)])
+    if intent.kind == "where" and presence is not None:
+        return " ".join([presence_sentence(rng, "where", presence), rng.choice(CLOSERS)])
+    if intent.kind == "aside":
+        return pick(rng, ASIDES)
     if not steps and intent.kind == "recall":
         return pick(rng, [
             "You think back, but nothing in particular comes to mind. What do you do?",
@@ -443,9 +474,12 @@ def narration(
         "attack " + foe if intent.kind == "attack" else "take a careful look"
     )
     sentences: list[str] = []
+    arrived = intent.kind == "go" and any(s.name == "move" and not s.is_error for s in steps)
     for step in steps:
         if absent and step.name == "search_lore" and not step.is_error:
             continue  # they are not here to tell it
+        if arrived and (step.is_error or step.name == "search_lore"):
+            continue  # finding the way there (a name tried, the lore asked) needs no telling
         sentences.extend(s for s in step_sentences(rng, step, attempt, foe) if s)
     if absent and presence is not None:
         sentences.append(presence_sentence(rng, intent.kind, presence))

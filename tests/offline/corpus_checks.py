@@ -225,9 +225,9 @@ def _attack_problems(turn: Turn, scenario: Scenario) -> list[str]:
 def _go_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str]:
     """Going to a named place: there when it is next door, else where it lies."""
     rest = _rest_after(turn.command, GO_VERBS)
-    if rest is None or any(w in DIRECTIONS for w in rest):
-        return []
-    places = {k: (v.name, k) for k, v in scenario.locations.items()}
+    if rest is None or any(w in DIRECTIONS for w in rest) or turn.before.outcome:
+        return []  # (once the tale is over, nobody goes anywhere; the refusal says so)
+    places = {k: (v.name, "") for k, v in scenario.locations.items()}  # players see names
     named = _named([w for w in rest if len(w) >= 4], places)
     if len(named) != 1:
         return []

@@ -41,7 +41,7 @@ CODES: dict[str, tuple[dict[str, Any], list[str]]] = {
             "location": "The Crooked Kettle",
             "exits": {"east": "Village Square"},
         },
-        ["west", "the Crooked Kettle", "east to the Village Square"],
+        ["west", "the Crooked Kettle", "east to Village Square"],
     ),
     "exit_locked": (
         {
