@@ -109,6 +109,7 @@ class Intent:
     attempt: str = ""
     who: str = ""  # talk: the one addressed ('' for nobody in particular)
     topic: str = ""  # talk: what about
+    place: str = ""  # go: the player's words for the place, when they named one
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,11 @@ class Route:
     here: str
     exits: dict[str, str]
     via: tuple[tuple[str, str], ...] = ()
+
+
+def is_compass(words: str) -> bool:
+    """Whether ``words`` are only a direction ("north", "up")."""
+    return words.strip().lower() in COMPASS
 
 
 def words_of(text: str) -> list[str]:
@@ -288,8 +294,10 @@ def parse_intent(text: str, exits: dict[str, str] | None = None) -> Intent:
                 return Intent("go", where)
         return Intent("check", _object(rest), skill, dc, look_after, attempt)
     if kind == "go":
+        named = _object(rest[1:])  # the words after the verb ("the old mill")
         where = direction or _place_direction(rest, exits) or _object(rest)
-        return Intent("go", where) if where else Intent("look")
+        place = "" if direction or is_compass(named) else named
+        return Intent("go", where, place=place) if where else Intent("look")
     if kind == "talk":
         return _talk(rest)
     if kind in ("take", "drop", "use"):

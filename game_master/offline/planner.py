@@ -354,7 +354,7 @@ def narrate(request: dict[str, Any], seed: int = 0) -> Reply:
     call = next_call(intent, steps, offered, before, atlas)
     if call is not None:
         name, args = call
-        lead = wording.lead(rng, name, args, atlas.places(), intent.kind) if not steps else ""
+        lead = wording.lead(rng, name, args, atlas.places(), intent) if not steps else ""
         return Reply.tool(_tool_id(seed, request, text, len(steps)), offered[name], args, lead)
     presence = find_presence(intent, steps, before, atlas)
     route = find_route(intent, steps, before, atlas)

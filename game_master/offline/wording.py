@@ -126,15 +126,20 @@ def lead(
     name: str,
     args: dict[str, Any],
     places: list[str] | None = None,
-    kind: str = "",
+    intent: Intent | None = None,
 ) -> str:
-    """The short lead-in said before this turn's first tool call (``places``: those known;
-    ``kind``: the intent's kind, for a question rather than a conversation)."""
+    """The short lead-in said before this turn's first tool call.
+
+    ``places`` are the place names seen so far; ``intent`` says whether the player named a
+    place to go to (a move through an exit is then told as setting off for that place) or
+    asked a question rather than talking to someone.
+    """
+    kind, wanted = (intent.kind, intent.place or intent.target) if intent else ("", "")
     target = str(args.get("item") or args.get("direction") or args.get("query") or "")
     if name == "search_lore" and kind in ("where", "lore"):
         return pick(rng, ["You think about what you know...", "You turn it over in your mind..."])
-    if name == "move" and target and not is_direction(target):
-        known = match_place(target, places or [])
+    if name == "move" and kind == "go" and wanted and not is_direction(wanted):
+        known = match_place(wanted, places or [])
         if not known:
             return pick(rng, LEADS["move:unknown"])
         return pick(rng, LEADS["move:place"], p=mid(known))
