@@ -95,6 +95,11 @@ def ways(exits: dict[str, Any]) -> str:
     return listing([f"{d} to {mid(str(p))}" for d, p in exits.items()]) or "nowhere"
 
 
+def way_from(direction: str, origin: str) -> str:
+    """Which way to go from a place: "west from Village Square", "up from the Cellar"."""
+    return f"{direction} from {mid(origin)}"
+
+
 def is_direction(target: str) -> bool:
     """Whether a move target is a compass direction rather than a place name."""
     return target.strip().lower() in COMPASS

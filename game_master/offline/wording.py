@@ -26,6 +26,7 @@ from .text import (
     quoted,
     sentence,
     the_item,
+    way_from,
     ways,
 )
 
@@ -111,7 +112,8 @@ PRESENCE = {
 }  # fmt: skip
 ROUTES = {
     "here": ["You are already in {p}.", "You stand in {p} already."],
-    "elsewhere": ["{P} lies {via}.", "You know the way: {p} lies {via}."],
+    "elsewhere": ["To reach {p}, go {via}.", "You know the way: to reach {p}, go {via}.",
+                  "You can reach {p} by going {via}."],
     "elsewhere:far": ["You know of {p}, but no path leads there from {h}.",
                       "{P} cannot be reached from {h} directly."],
     "unknown": ["You know of no place called {w}.", "No place called {w} is known to you.",
@@ -436,7 +438,7 @@ def route_sentences(rng: random.Random, route: Route) -> list[str]:
     if route.status == "here":
         return [pick(rng, ROUTES["here"], **values)]
     if route.status == "elsewhere" and route.via:
-        via = listing([f"{d} of {mid(origin)}" for d, origin in route.via])
+        via = " or ".join(way_from(d, origin) for d, origin in route.via)
         first = pick(rng, ROUTES["elsewhere"], via=via, **values)
     elif route.status == "elsewhere":
         first = pick(rng, ROUTES["elsewhere:far"], **values)

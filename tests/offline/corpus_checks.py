@@ -39,6 +39,7 @@ AFTER_THE_WAY = {*DIRECTIONS, "to", "back", "forward", "ahead", "through", "is",
 FRAGMENTS = [
     (re.compile(r"\bthere is no way\b", re.I), "'There is no way' (reads as a refusal idiom)"),
     (re.compile(r"\b(the|a|an)\s+(the|a|an)\b", re.I), "doubled article"),
+    (re.compile(r"\b(up|down|in) of\b", re.I), "a vertical way read as a compass one"),
     (re.compile(r"(^|\s)\?(?=\s|$|[.,;])"), "a missing value shown as '?'"),
     (re.compile(r"[{}\[\]]|\bNone\b(?! of)|\bTrue\b|\bFalse\b|\\n"), "a Python value"),
     (re.compile(r"\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b"), "a raw id with an underscore"),
@@ -247,9 +248,17 @@ def _go_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str]:
     if not mentions(turn.prose, name):
         problems.append(f"does not name {name}")
     ways = known.neighbours(name)
-    if ways and not any(f"{d} of" in turn.prose and mentions(turn.prose, src) for d, src in ways):
+    if ways and not any(_says_way(turn.prose, d, src) for d, src in ways):
         problems.append(f"{name} is known to lie {ways}, but the reply does not say so")
     return problems
+
+
+def _says_way(prose: str, direction: str, origin: str) -> bool:
+    """Whether one sentence of ``prose`` gives ``direction`` and the place it starts from."""
+    for said in re.split(r"(?<=[.!?])\s+", prose):
+        if re.search(rf"\b{direction}\b", said) and mentions(said, origin):
+            return True
+    return False
 
 
 def all_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str]:
