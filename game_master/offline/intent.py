@@ -68,6 +68,7 @@ CHECKS: list[tuple[tuple[str, ...], str, int, bool, str]] = [
     (("climb", "jump", "leap", "swim", "push", "force", "break", "kick", "lift"),
      "athletics", 12, False, "put your back into it"),
     (("pray", "bless"), "religion", 10, True, "pray"),
+    (("cast", "spell", "conjure", "summon", "enchant"), "arcana", 12, False, "work your magic"),
     (("track", "forage"), "survival", 12, True, "read the ground"),
 ]  # fmt: skip
 VERBS: list[tuple[str, tuple[str, ...]]] = [
@@ -288,6 +289,10 @@ def parse_intent(text: str, exits: dict[str, str] | None = None) -> Intent:
     rest = _cut(words[start - neg_size :])
     if kind == "check":
         skill, dc, look_after, attempt = spec
+        if skill == "arcana" and "at" in rest:
+            foe = _object(rest[rest.index("at") + 1 :])  # "cast fireball at the ghost"
+            if foe:
+                return Intent("attack", foe)
         if skill == "athletics" and words[start] == "climb":
             where = direction or _place_direction(rest, exits)
             if where:

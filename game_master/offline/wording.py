@@ -255,7 +255,13 @@ def _lore(rng: random.Random, step: Step) -> list[str]:
         "You ask what is known, and learn of {t}: {x}",
         "Talk turns to {t}. {x}",
         "Of {t}, this much is told: {x}",
-    ], t=mid(str(top.get("title", "it"))), x=sentence(str(top.get("text", ""))))]  # fmt: skip
+    ], t=_lore_title(top), x=sentence(str(top.get("text", ""))))]  # fmt: skip
+
+
+def _lore_title(entry: dict[str, Any]) -> str:
+    """A lore entry's title mid-sentence: an item as "the bronze key", else as named."""
+    title = str(entry.get("title") or "it")
+    return "the " + the_item(title) if entry.get("kind") == "item" else mid(title)
 
 
 def _recall(rng: random.Random, step: Step) -> list[str]:

@@ -204,6 +204,9 @@ def _talk_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str
 def _attack_problems(turn: Turn, scenario: Scenario) -> list[str]:
     """An attack on someone who is not here rolls nothing and hurts nobody."""
     rest = _rest_after(turn.command, ATTACK_VERBS)
+    spell = _rest_after(turn.command, ("cast",))
+    if rest is None and spell and "at" in spell:
+        rest = spell[spell.index("at") + 1 :]  # "cast fireball at the ghost"
     if rest is None:
         return []
     foe = rest[: rest.index("with")] if "with" in rest else rest
