@@ -5,8 +5,8 @@ The bundled Claude Code CLI is pointed at it with ``ANTHROPIC_BASE_URL``; it ans
 player's words and narrating their results, deterministically for the same request.
 
 One job per module: ``server`` (HTTP), ``conversation`` (reading requests), ``intent``
-(the player's words), ``planner`` (which tool next), ``wording``, ``refusals`` and ``text``
-(the English).
+(the player's words), ``planner`` (which tool next), ``wording``, ``places``, ``refusals``
+and ``text`` (the English).
 """
 
 from __future__ import annotations

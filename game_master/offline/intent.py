@@ -17,7 +17,7 @@ DIRECTIONS = {
 COMPASS = frozenset(DIRECTIONS.values())
 FILLER = {
     "the", "a", "an", "to", "at", "my", "some", "this", "that", "it", "on", "with", "into",
-    "onto", "toward", "towards", "of", "please", "then", "and", "up", "around",
+    "onto", "toward", "towards", "of", "please", "then", "and", "up", "around", "for",
 }  # fmt: skip
 # Words that name no item: "light the way" or "use the map to find the path" must not make
 # the narrator reach for an item called "way".
@@ -38,6 +38,20 @@ RECALL_NOISE = {
     "before", "did", "do", "was", "what", "who", "when", "where", "us", "mention",
     "mentioned", "back", "remember", "recall",
 }  # fmt: skip
+# Openings of a question about where a place or a person is ("where is the old mill?").
+WHERE_OPENINGS = (
+    "where is", "where's", "where are", "where can i find", "where do i find",
+    "how do i get to", "how do i reach", "how far is", "which way is", "which way to",
+    "where does", "where did", "how to get to",
+)  # fmt: skip
+# Openings of a question about what something or someone is ("who is aurel vane?").
+WHAT_OPENINGS = ("who is", "who's", "who are", "what is", "what's", "what are", "what was")
+# Words and phrases of requests from outside the story (the real world, the narrator itself).
+ASIDES = (
+    "weather", "poem", "haiku", "joke", "instructions", "system prompt", "your prompt",
+    "you are now", "pretend to be", "act as", "chatgpt", "an ai", "paris", "recipe",
+    "write me", "write a", "stock", "president", "admit it",
+)  # fmt: skip
 # (words that trigger it, skill, dc, look afterwards on success, what the character tries)
 CHECKS: list[tuple[tuple[str, ...], str, int, bool, str]] = [
     (("pick the lock", "pick lock", "lockpick", "pick the gate", "jimmy"),
@@ -54,6 +68,7 @@ CHECKS: list[tuple[tuple[str, ...], str, int, bool, str]] = [
     (("climb", "jump", "leap", "swim", "push", "force", "break", "kick", "lift"),
      "athletics", 12, False, "put your back into it"),
     (("pray", "bless"), "religion", 10, True, "pray"),
+    (("cast", "spell", "conjure", "summon", "enchant"), "arcana", 12, False, "work your magic"),
     (("track", "forage"), "survival", 12, True, "read the ground"),
 ]  # fmt: skip
 VERBS: list[tuple[str, tuple[str, ...]]] = [
@@ -63,7 +78,8 @@ VERBS: list[tuple[str, tuple[str, ...]]] = [
               "bandage", "bind my wounds", "tend my wounds", "dress my wounds",
               "patch myself up", "spend a hit die", "use a hit die")),
     ("inventory", ("inventory", "inv", "i", "items", "bag", "pack", "what do i have",
-                   "what am i carrying", "backpack", "character", "stats", "sheet", "hp")),
+                   "what am i carrying", "backpack", "character", "stats", "sheet", "hp",
+                   "hit points", "health")),
     ("take", ("pick up", "take", "get", "grab", "collect", "pocket", "snatch")),
     ("drop", ("drop", "discard", "put down", "throw away", "leave behind")),
     ("use", ("use", "drink", "eat", "light", "read", "quaff", "apply", "wear", "ring",
@@ -74,6 +90,7 @@ VERBS: list[tuple[str, tuple[str, ...]]] = [
     ("look", ("look", "examine", "search", "where am i", "l", "x", "observe", "survey",
               "look around")),
     ("go", ("go", "walk", "move", "head", "enter", "run", "travel", "climb", "descend",
+            "take me to", "bring me to", "lead me to", "show me the way to",
             "ascend", "return", "leave", "follow", "exit", "proceed", "step")),
 ]  # fmt: skip
 
@@ -93,6 +110,7 @@ class Intent:
     attempt: str = ""
     who: str = ""  # talk: the one addressed ('' for nobody in particular)
     topic: str = ""  # talk: what about
+    place: str = ""  # go: the player's words for the place, when they named one
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,29 @@ class Presence:
     status: str
     name: str = ""
     present: tuple[str, ...] = ()
+    where: str = ""  # absent: the place they were last seen, if any
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a place the player wants to go to lies, when it is not through an exit here.
+
+    ``status`` is ``here`` (they are there already), ``elsewhere`` (a place the narrator
+    knows of: ``via`` lists (direction, from place) for the exits seen leading to it) or
+    ``unknown`` (no place by that name is known; ``name`` is the player's words).
+    ``exits`` are the ways out of where the player stands.
+    """
+
+    status: str
+    name: str
+    here: str
+    exits: dict[str, str]
+    via: tuple[tuple[str, str], ...] = ()
+
+
+def is_compass(words: str) -> bool:
+    """Whether ``words`` are only a direction ("north", "up")."""
+    return words.strip().lower() in COMPASS
 
 
 def words_of(text: str) -> list[str]:
@@ -138,6 +179,17 @@ def _place_direction(words: list[str], exits: dict[str, str]) -> str:
         if mentioned & place_words:
             return direction
     return ""
+
+
+def match_place(words: str, places: list[str]) -> str:
+    """The place among ``places`` that ``words`` name best (most shared words), or ''."""
+    wanted = {w for w in words_of(words) if len(w) >= 4 and w not in FILLER}
+    best, score = "", 0
+    for name in places:
+        shared = len(wanted & {w for w in words_of(name) if len(w) >= 4})
+        if shared > score:
+            best, score = name, shared
+    return best
 
 
 def _cut(words: list[str]) -> list[str]:
@@ -205,6 +257,23 @@ def parse_intent(text: str, exits: dict[str, str] | None = None) -> Intent:
     recall = _recall(words)
     if recall is not None:
         return recall
+    if any(_has_phrase(words, aside) >= 0 for aside in ASIDES):
+        return Intent("aside")
+    for opening in WHERE_OPENINGS:
+        end = _has_phrase(words, opening)
+        if end == len(opening.split()):
+            return Intent("where", _object(words[end:]))
+    for opening in WHAT_OPENINGS:
+        end = _has_phrase(words, opening)
+        if end == len(opening.split()):
+            about = _object(words[end:])
+            if not about or set(about.split()) <= {"this", "place", "here", "around", "there"}:
+                return Intent("look")
+            if {"goal", "quest", "task", "mission"} & set(about.split()):
+                return Intent("inventory")
+            if not re.search(r"[a-z]{3}", about):
+                return Intent("aside")  # sums and symbols: nothing the story holds
+            return Intent("lore", about)
     direction = next((DIRECTIONS[w] for w in words if w in DIRECTIONS), "")
     if (
         len(words) <= 2
@@ -220,14 +289,20 @@ def parse_intent(text: str, exits: dict[str, str] | None = None) -> Intent:
     rest = _cut(words[start - neg_size :])
     if kind == "check":
         skill, dc, look_after, attempt = spec
+        if skill == "arcana" and "at" in rest:
+            foe = _object(rest[rest.index("at") + 1 :])  # "cast fireball at the ghost"
+            if foe:
+                return Intent("attack", foe)
         if skill == "athletics" and words[start] == "climb":
             where = direction or _place_direction(rest, exits)
             if where:
                 return Intent("go", where)
         return Intent("check", _object(rest), skill, dc, look_after, attempt)
     if kind == "go":
+        named = _object(rest[1:])  # the words after the verb ("the old mill")
         where = direction or _place_direction(rest, exits) or _object(rest)
-        return Intent("go", where) if where else Intent("look")
+        place = "" if direction or is_compass(named) else named
+        return Intent("go", where, place=place) if where else Intent("look")
     if kind == "talk":
         return _talk(rest)
     if kind in ("take", "drop", "use"):

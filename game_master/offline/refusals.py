@@ -12,7 +12,7 @@ from typing import Any
 
 from .conversation import Refusal
 from .intent import COMPASS, FILLER, words_of
-from .text import cap, listing, mid, place_ref, ways
+from .text import an_item, cap, listing, mid, quoted, the_item, ways
 
 # Variants per code (a suffix after ':' picks a variant set for a shape of the facts).
 TEMPLATES: dict[str, list[str]] = {
@@ -63,13 +63,13 @@ TEMPLATES: dict[str, list[str]] = {
         "No one can be {condition} here; the known conditions are {known}.",
     ],
     "no_exit": [
-        "There is no way {direction} from {location}. The paths here lead {exits}.",
+        "No path leads {direction} from {location}. The paths here lead {exits}.",
         "You look for a way {direction}, but {location} offers none. You could go {exits}.",
         "No path runs {direction} from {location}; the exits lead {exits}.",
     ],
     "no_exit:place": [
         "No path leads from {location} to {place}. From here you could go {exits}.",
-        "{place} cannot be reached from {location} directly; the paths here lead {exits}.",
+        "You know of no way to {place} from {location}; the paths here lead {exits}.",
         "You find no road to {place} from {location}. The exits lead {exits}.",
     ],
     "no_exit:here": [
@@ -147,7 +147,7 @@ def _no_exit(facts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return "no_exit", dict(values, direction=direction.lower())
     if _same_place(direction, str(facts["location"])):
         return "no_exit:here", values
-    return "no_exit:place", dict(values, place=place_ref(direction))
+    return "no_exit:place", dict(values, place=quoted(direction))
 
 
 def _same_place(asked: str, location: str) -> bool:
@@ -157,10 +157,10 @@ def _same_place(asked: str, location: str) -> bool:
 
 
 def _listed(code: str, key: str) -> Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]:
-    """Prepare a code whose fact ``key`` is a list of names (empty: the ':empty' variant)."""
+    """Prepare a code whose fact ``key`` is a list of item names (empty: ':empty')."""
 
     def prepare(facts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        names = [str(n) for n in facts[key] or []]
+        names = [an_item(str(n)) for n in facts[key] or []]
         return (code, dict(facts, **{key: listing(names)})) if names else (code + ":empty", facts)
 
     return prepare
@@ -169,7 +169,11 @@ def _listed(code: str, key: str) -> Callable[[dict[str, Any]], tuple[str, dict[s
 PREPARE: dict[str, Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]] = {
     "game_over": lambda f: ("game_over:" + ("won" if f.get("outcome") == "won" else "dead"), f),
     "no_exit": _no_exit,
-    "exit_locked": lambda f: ("exit_locked", dict(f, destination=mid(str(f["destination"])))),
+    "exit_locked": lambda f: (
+        "exit_locked",
+        dict(f, destination=mid(str(f["destination"])), key_name=the_item(str(f["key_name"]))),
+    ),
+    "already_carried": lambda f: ("already_carried", dict(f, name=the_item(str(f["name"])))),
     "item_not_here": _listed("item_not_here", "here"),
     "not_carried": _listed("not_carried", "inventory"),
     "unknown_condition": lambda f: (

@@ -64,10 +64,19 @@ def an_item(name: str) -> str:
     return f"{article(common)} {common}"
 
 
-def place_ref(name: str) -> str:
-    """A place the player named, with its article: "old mill" -> "the old mill"."""
-    name = re.sub(r"^(the|a|an)\s+", "", name.strip(), flags=re.IGNORECASE)
-    return "the " + name if name else "there"
+def quoted(words: str) -> str:
+    """The player's own words for something the narrator does not know, in quotes."""
+    return f"“{words.strip()}”"
+
+
+def the_item(name: str) -> str:
+    """An item as it reads after "the": "Iron key" -> "iron key"; "Sword of Dawn" stays."""
+    words = name.split()
+    if words and words[0].lower() in ("the", "a", "an", "some"):
+        return " ".join(words[1:])
+    if not words or any(w[:1].isupper() for w in words[1:]) or not words[0][1:].islower():
+        return name
+    return words[0][0].lower() + name[1:]
 
 
 def listing(names: list[str]) -> str:
@@ -78,8 +87,17 @@ def listing(names: list[str]) -> str:
 
 
 def ways(exits: dict[str, Any]) -> str:
-    """Exits as prose: "north to Chapel of the Lantern and east to the Crooked Kettle"."""
+    """Exits as prose: "north to Chapel of the Lantern and east to the Crooked Kettle".
+
+    Place names read as the scenario gives them (an author writes "The Canal Steps" where
+    English needs the article, "Tallow Lane" where it does not); see ``mid``.
+    """
     return listing([f"{d} to {mid(str(p))}" for d, p in exits.items()]) or "nowhere"
+
+
+def way_from(direction: str, origin: str) -> str:
+    """Which way to go from a place: "west from Village Square", "up from the Cellar"."""
+    return f"{direction} from {mid(origin)}"
 
 
 def is_direction(target: str) -> bool:

@@ -1,7 +1,8 @@
-"""The narrator's English: places, checks, tool results, leads, help and who is (not) here.
+"""The narrator's English: places, checks, tool results, leads, help and asides.
 
-Refusals are worded in ``refusals`` and the small grammar helpers live in ``text``; every
-sentence the offline narrator says comes from these three modules.
+Refusals are worded in ``refusals``, who is not here and the way to places in ``places``,
+and the small grammar helpers live in ``text``; every sentence the offline narrator says
+comes from these four modules.
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ import random
 from typing import Any
 
 from .conversation import Step, blocks_of
-from .intent import Intent, Presence, words_of
+from .intent import Intent, Presence, Route, match_place, words_of
+from .places import presence_sentence, route_sentences
 from .refusals import refusal_text
 from .text import (
     an_item,
     article,
-    cap,
     is_direction,
     listing,
     mid,
     names_of,
     pick,
-    place_ref,
     sentence,
+    the_item,
+    ways,
 )
 
 HELP_TEXT = [
@@ -41,6 +43,11 @@ HELP_TEXT = [
         "use what you carry, ask people what they know, rest, or fight. What do you do?"
     ),
 ]
+ASIDES = [
+    "The narrator only knows this tale, and that lies outside it. The story waits on you.",
+    "That belongs to another world than this one. What do you do here?",
+    "No answer comes from beyond the story; the tale goes on. What do you do?",
+]
 CLOSERS = [
     "What do you do?",
     "What now?",
@@ -51,8 +58,10 @@ CLOSERS = [
 LEADS = {
     "look_around": ["You look around...", "You take in your surroundings...",
                     "You pause and look about..."],
-    "move": ["You set off {t}...", "You head {t}...", "You make for the way {t}..."],
+    "move": ["You set off {t}...", "You head {t}...", "You make your way {t}..."],
     "move:place": ["You set off for {p}...", "You head for {p}...", "You make for {p}..."],
+    "move:unknown": ["You get your bearings...", "You think about the way...",
+                     "You look about for the way..."],
     "take_item": ["You reach for the {t}...", "You stoop to take the {t}...",
                   "You go for the {t}..."],
     "drop_item": ["You reach into your pack for the {t}...", "You feel for the {t}...",
@@ -67,33 +76,30 @@ LEADS = {
     "short_rest": ["You find a quiet corner to rest...", "You sit down to catch your breath...",
                    "You tend to your wounds..."],
 }  # fmt: skip
-PRESENCE = {
-    "talk:absent": ["{N} is not here.", "You look about for {n}, but they are not here.",
-                    "{N} is not here to answer you."],
-    "talk:stranger": ["No one called “{w}” is here.", "You call for “{w}”, but no one by "
-                      "that name is here.", "No one here answers to “{w}”."],
-    "talk:alone": ["There is no one here to talk to.", "You speak, but nobody is here to "
-                   "answer.", "Your words fall on empty air; no one is here."],
-    "talk:alone:named": ["You look for “{w}”, but there is no one here at all.",
-                         "No one is here, “{w}” or anyone else.",
-                         "There is no one here to talk to, and no “{w}”."],
-    "attack:alone:named": ["There is no one here to fight, and nobody called “{w}”.",
-                           "You ready yourself, but no one is here, “{w}” or anyone else."],
-    "attack:stranger": ["There is nobody called “{w}” here to fight.", "You ready yourself, "
-                        "but no one by that name is here to fight.",
-                        "No “{w}” is here; there is nobody by that name to fight."],
-    "attack:alone": ["There is no one here to fight.", "You ready yourself, but nobody is "
-                     "here to fight.", "You swing at empty air; there is no one here to fight."],
-    "attack:which": ["Whom do you mean to attack? Here are {p}.",
-                     "{P} are here; whom do you mean to fight?"],
-}  # fmt: skip
 
 
-def lead(rng: random.Random, name: str, args: dict[str, Any]) -> str:
-    """The short lead-in said before this turn's first tool call."""
+def lead(
+    rng: random.Random,
+    name: str,
+    args: dict[str, Any],
+    places: list[str] | None = None,
+    intent: Intent | None = None,
+) -> str:
+    """The short lead-in said before this turn's first tool call.
+
+    ``places`` are the place names seen so far; ``intent`` says whether the player named a
+    place to go to (a move through an exit is then told as setting off for that place) or
+    asked a question rather than talking to someone.
+    """
+    kind, wanted = (intent.kind, intent.place or intent.target) if intent else ("", "")
     target = str(args.get("item") or args.get("direction") or args.get("query") or "")
-    if name == "move" and target and not is_direction(target):
-        return pick(rng, LEADS["move:place"], p=place_ref(target))
+    if name == "search_lore" and kind in ("where", "lore"):
+        return pick(rng, ["You think about what you know...", "You turn it over in your mind..."])
+    if name == "move" and kind == "go" and wanted and not is_direction(wanted):
+        known = match_place(wanted, places or [])
+        if not known:
+            return pick(rng, LEADS["move:unknown"])
+        return pick(rng, LEADS["move:place"], p=mid(known))
     if name in ("take_item", "drop_item", "use_item") and not target:
         return pick(rng, ["You reach into your pack...", "You look for it..."])
     return pick(rng, LEADS.get(name, ["You act..."]), t=target or "it")
@@ -101,7 +107,7 @@ def lead(rng: random.Random, name: str, args: dict[str, Any]) -> str:
 
 def describe_place(rng: random.Random, r: dict[str, Any], arrived: bool) -> list[str]:
     """Sentences describing a location result."""
-    name = mid(str(r.get("name") or str(r.get("location", "somewhere")).replace("_", " ")))
+    name = mid(str(r.get("name") or "somewhere"))
     out = []
     if arrived:
         out.append(pick(rng, [
@@ -111,7 +117,7 @@ def describe_place(rng: random.Random, r: dict[str, Any], arrived: bool) -> list
             "The way {d} brings you to {n}.",
         ], d=r.get("moved", "onward"), n=name))  # fmt: skip
         if r.get("unlocked_with"):
-            key = str(r["unlocked_with"]).replace("_", " ")
+            key = "key"
             out.append(pick(rng, [
                 "The {k} turns in the lock with a groan of old iron.",
                 "You fit the {k} to the lock and it gives way.",
@@ -127,10 +133,9 @@ def describe_place(rng: random.Random, r: dict[str, Any], arrived: bool) -> list
     extras = []
     exits = r.get("exits") if isinstance(r.get("exits"), dict) else {}
     if exits:
-        ways = listing([f"{d} to {mid(str(p))}" for d, p in exits.items()])
         extras.append(pick(rng, [
             "Exits lead {w}.", "From here you could go {w}.", "Paths lead {w}.",
-        ], w=ways))  # fmt: skip
+        ], w=ways(exits)))  # fmt: skip
     locked = r.get("locked_exits") or []
     if locked:
         extras.append(pick(rng, [
@@ -169,7 +174,7 @@ def check_sentence(rng: random.Random, r: dict[str, Any], attempt: str) -> str:
 
 def _item(step: Step) -> str:
     """The item a take, drop or use step is about."""
-    return str(step.result.get("name") or step.input.get("item") or "item")
+    return the_item(str(step.result.get("name") or step.input.get("item") or "item"))
 
 
 def _inventory(rng: random.Random, r: dict[str, Any]) -> list[str]:
@@ -178,7 +183,7 @@ def _inventory(rng: random.Random, r: dict[str, Any]) -> list[str]:
         pick(rng, [
             "You check your pack: {i}.", "You carry {i}.",
             "Rummaging through your belongings, you find {i}.",
-        ], i=listing(names_of(r.get("inventory")) or ["nothing at all"])),
+        ], i=listing([an_item(n) for n in names_of(r.get("inventory"))] or ["nothing at all"])),
         pick(rng, ["You have {hp} of {m} HP.", "Your health stands at {hp}/{m} HP.",
                    "HP: {hp} of {m}."], hp=r.get("hp", "?"), m=r.get("max_hp", "?")),
     ]  # fmt: skip
@@ -205,7 +210,13 @@ def _lore(rng: random.Random, step: Step) -> list[str]:
         "You ask what is known, and learn of {t}: {x}",
         "Talk turns to {t}. {x}",
         "Of {t}, this much is told: {x}",
-    ], t=mid(str(top.get("title", "it"))), x=sentence(str(top.get("text", ""))))]  # fmt: skip
+    ], t=_lore_title(top), x=sentence(str(top.get("text", ""))))]  # fmt: skip
+
+
+def _lore_title(entry: dict[str, Any]) -> str:
+    """A lore entry's title mid-sentence: an item as "the bronze key", else as named."""
+    title = str(entry.get("title") or "it")
+    return "the " + the_item(title) if entry.get("kind") == "item" else mid(title)
 
 
 def _recall(rng: random.Random, step: Step) -> list[str]:
@@ -318,7 +329,19 @@ def step_sentences(rng: random.Random, step: Step, attempt: str, foe: str) -> li
                 i=_item(step),
             )
         ]
-        if r.get("healed") is not None:
+        if r.get("healed") == 0:
+            out.append(
+                pick(
+                    rng,
+                    [
+                        "You feel no different; you are already at {hp} of {m} HP.",
+                        "It does you no good now: you are hale, at {hp}/{m} HP.",
+                    ],
+                    hp=r.get("hp"),
+                    m=r.get("max_hp"),
+                )
+            )
+        elif r.get("healed") is not None:
             out.append(
                 pick(
                     rng,
@@ -355,24 +378,24 @@ def step_sentences(rng: random.Random, step: Step, attempt: str, foe: str) -> li
     return []
 
 
-def presence_sentence(rng: random.Random, kind: str, presence: Presence) -> str:
-    """Why nobody answers or fights: they are elsewhere, unknown, or nobody is here."""
-    named = ":named" if presence.status == "alone" and presence.name else ""
-    options = PRESENCE.get(f"{kind}:{presence.status}{named}")
-    if not options:
-        return ""
-    name = mid(presence.name)
-    present = listing([mid(p) for p in presence.present])
-    return pick(rng, options, n=name, N=cap(name), w=presence.name, p=present, P=cap(present))
-
-
 def narration(
-    rng: random.Random, text: str, intent: Intent, steps: list[Step], presence: Presence | None
+    rng: random.Random,
+    text: str,
+    intent: Intent,
+    steps: list[Step],
+    presence: Presence | None,
+    route: Route | None = None,
 ) -> str:
     """The closing narration of a turn: what the tools did, then what the player faces."""
     absent = presence is not None and presence.status not in ("here", "pending", "unknown")
     if intent.kind == "help":
         return rng.choice(HELP_TEXT)
+    if route is not None:
+        return " ".join([*route_sentences(rng, route), rng.choice(CLOSERS)])
+    if intent.kind == "where" and presence is not None:
+        return " ".join([presence_sentence(rng, "where", presence), rng.choice(CLOSERS)])
+    if intent.kind == "aside":
+        return pick(rng, ASIDES)
     if not steps and intent.kind == "recall":
         return pick(rng, [
             "You think back, but nothing in particular comes to mind. What do you do?",
@@ -389,9 +412,12 @@ def narration(
         "attack " + foe if intent.kind == "attack" else "take a careful look"
     )
     sentences: list[str] = []
+    arrived = intent.kind == "go" and any(s.name == "move" and not s.is_error for s in steps)
     for step in steps:
         if absent and step.name == "search_lore" and not step.is_error:
             continue  # they are not here to tell it
+        if arrived and (step.is_error or step.name == "search_lore"):
+            continue  # finding the way there (a name tried, the lore asked) needs no telling
         sentences.extend(s for s in step_sentences(rng, step, attempt, foe) if s)
     if absent and presence is not None:
         sentences.append(presence_sentence(rng, intent.kind, presence))

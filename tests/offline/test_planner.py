@@ -29,7 +29,7 @@ def test_take_plans_take_item_then_narrates_the_item() -> None:
     final = narrate(request("take the lantern", (use("take_item", item="lantern"), taken, False)))
     assert final.stop_reason == "end_turn"
     assert not final.tool_uses
-    assert "Lantern" in final.text_content
+    assert "the lantern" in final.text_content
 
 
 def test_go_north_moves_and_describes_the_new_place() -> None:

@@ -54,7 +54,8 @@ def test_attack_someone_not_here_rolls_nothing() -> None:
     for text in ("attack the shadow", "attack the warden"):
         reply = narrate(request(text, place=place("tavern")))
         assert reply.stop_reason == "end_turn" and not reply.tool_uses
-        assert "nobody" in reply.text_content.lower() or "no one" in reply.text_content.lower()
+        said = reply.text_content.lower()
+        assert "nobody" in said or "no one" in said or "nothing like" in said
     for text in ("attack", "attack the shadow"):
         alone = narrate(request(text, place=SQUARE))
         assert not alone.tool_uses and "no one here" in alone.text_content

@@ -50,11 +50,14 @@ CODES: dict[str, tuple[dict[str, Any], list[str]]] = {
             "key": "iron_key",
             "key_name": "Iron key",
         },
-        ["down", "Iron key"],
+        ["down", "the iron key"],
     ),
-    "item_not_here": ({"item": "sword", "here": ["Lantern", "Coil of rope"]}, ["sword", "Lantern"]),
-    "already_carried": ({"item": "key", "name": "Iron key"}, ["Iron key"]),
-    "not_carried": ({"item": "potion", "inventory": ["Torn map"]}, ["potion", "Torn map"]),
+    "item_not_here": (
+        {"item": "sword", "here": ["Lantern", "Coil of rope"]},
+        ["sword", "a lantern", "a coil of rope"],
+    ),
+    "already_carried": ({"item": "key", "name": "Iron key"}, ["iron key"]),
+    "not_carried": ({"item": "potion", "inventory": ["Torn map"]}, ["potion", "a torn map"]),
     "bad_argument": ({"argument": "item", "reason": "must not be empty"}, ["item", "empty"]),
     "in_combat": ({"foes": ["The Warden"]}, ["the Warden"]),
     "full_hp": ({"hp": 12, "max_hp": 12}, ["12"]),
@@ -79,7 +82,8 @@ def test_no_exit_to_a_place_name_and_empty_lists() -> None:
     facts = {"direction": "old mill", "location": "The Crooked Kettle", "exits": {"west": "X"}}
     for s in SEEDS:
         text = refusal_text(random.Random(s), Refusal("no_exit", "", facts))
-        assert "the old mill" in text.lower() and "no way old mill" not in text
+        # The player's words for a place the rules do not know are quoted, not guessed at.
+        assert "“old mill”" in text and "no way old mill" not in text
     here = dict(facts, direction="the old mill", location="The Old Mill")
     assert "already" in refusal_text(random.Random(0), Refusal("no_exit", "", here))
     empty_here = Refusal("item_not_here", "", {"item": "sword", "here": []})
@@ -112,7 +116,7 @@ def test_new_and_old_error_shapes_through_narrate() -> None:
         }
     }
     final = narrate(request("go down", (use("move", direction="down"), new, True)))
-    assert final.stop_reason == "end_turn" and "Iron key" in final.text_content
+    assert final.stop_reason == "end_turn" and "the iron key" in final.text_content
     assert "it needs the" not in final.text_content
     for old in ({"error": "something odd happened"}, {"error": ""}, {"error": None}, {}):
         reply = narrate(request("go down", (use("move", direction="down"), old, True)))
