@@ -63,8 +63,9 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(small_budget
     assert chronicle[0]["first_turn"] == 1
     assert chronicle[1]["first_turn"] == chronicle[0]["last_turn"] + 1
     assert "Over turns 1-" in chronicle[0]["summary"]
-    for closed in (c["last_turn"] for c in chronicle):
-        # The turn after a close carries the chronicle instead of the whole conversation.
+    for closed in (c["last_turn"] for c in chronicle if c["last_turn"] < len(sizes)):
+        # The turn after a close carries the chronicle instead of the whole conversation
+        # (a chapter that closed on the last turn played has no turn after it here).
         assert sizes[closed] < sizes[closed - 1] * 0.8, (closed, sizes)
     first_close = chronicle[0]["last_turn"]
     assert max(sizes[first_close:]) <= max(sizes[:first_close]) * 1.15, sizes
