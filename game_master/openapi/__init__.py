@@ -211,7 +211,7 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "before",
                     "in": "query",
-                    "schema": {**INTEGER, "minimum": 1},
+                    "schema": {**INTEGER, "minimum": 1, "maximum": 2**31 - 1},
                     "description": "turns numbered below this",
                 },
                 {

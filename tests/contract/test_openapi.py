@@ -77,6 +77,7 @@ def test_a_whole_flow_answers_as_documented(api: CheckedClient, contract: Contra
     errors = [
         (api.post(f"/api/games/{gid}/turns", json={"message": ""}), 400, "invalid_input"),
         (api.get(f"/api/games/{gid}/turns?limit=0"), 400, "invalid_input"),
+        (api.get(f"/api/games/{gid}/turns?before={2**64}"), 400, "invalid_input"),
         (api.get("/api/games/0123456789abcdef0123456789abcdef"), 404, "game_not_found"),
         (api.post(f"/api/games/{gid}/turns/{tid}/retry"), 409, "not_latest_turn"),
         (api.post(f"/api/games/{gid}/turns", data="look", content_type="text/plain"), 415, None),
