@@ -59,6 +59,8 @@ def test_two_games_listed_continue_one_archive_one(serve: Any, new_page: Any) ->
     expect(saved_game(page, "Ada")).to_contain_text("2 turns")
 
     # Archive asks first; Escape keeps the game and gives focus back to its button.
+    archived: list[str] = []
+    page.on("request", lambda r: archived.append(r.url) if r.url.endswith("/archive") else None)
     bree_id = saved_game(page, "Bree").get_attribute("data-game-id")
     archive = saved_game(page, "Bree").locator(".saved-archive")
     archive.click()
@@ -84,6 +86,7 @@ def test_two_games_listed_continue_one_archive_one(serve: Any, new_page: Any) ->
     assert focused(page) == "Continue Ada in The Drowned Bell"
     page.reload()
     expect(entries).to_have_count(1)
+    assert archived == [f"{base}/api/games/{bree_id}/archive"], "only the confirmed archive"
 
     # Nothing was deleted: the archived game still opens by id, with this browser's cookie.
     kept = page.request.get(f"{base}/api/games/{bree_id}")
