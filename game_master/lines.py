@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 GAME_TURNS = 50  # the newest turns in the game JSON; older ones page in
 MAX_PAGE = 200
+# turns.number is an INTEGER column (32 bits on PostgreSQL); a larger ``before`` names no
+# turn, and SQLite cannot even bind one past 64 bits (an OverflowError, i.e. a 500).
+MAX_TURN_NUMBER = 2**31 - 1
 
 
 def whole_number(value: Any, name: str, *, low: int = 0, high: int | None = None) -> int:
@@ -72,7 +75,11 @@ class LineUseCases:
     ) -> dict[str, Any]:
         """The active line's turns numbered below ``before``, newest first, ``limit`` of them."""
         self.owned_game(game_id, owner)
-        before_n = None if before in (None, "") else whole_number(before, "before", low=1)
+        before_n = (
+            None
+            if before in (None, "")
+            else whole_number(before, "before", low=1, high=MAX_TURN_NUMBER)
+        )
         size = (
             GAME_TURNS
             if limit in (None, "")

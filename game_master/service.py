@@ -23,6 +23,7 @@ from .lines import GAME_TURNS, LineUseCases
 from .master import GameMaster, MasterConfig
 from .offline import OfflineNarrator
 from .runtime import AgentRuntime, TurnHandle
+from .saved import SavedGameUseCases
 from .settings import Settings
 from .store import GameRecord, Store, TurnRecord
 
@@ -44,7 +45,7 @@ class NewGame:
     backstory: str = ""
 
 
-class GameService(LineUseCases):
+class GameService(LineUseCases, SavedGameUseCases):
     """Store, GameMaster, AgentRuntime and (offline) narrator for one process."""
 
     def __init__(self, settings: Settings, *, offline: bool) -> None:

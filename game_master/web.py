@@ -265,6 +265,19 @@ def create_game() -> tuple[Response, int]:
     return jsonify(svc.game_view(game)), 201
 
 
+@bp.get("/api/games")
+def list_games() -> Response:
+    """This browser's games (its signed cookie), the most recently played first."""
+    return jsonify(service().saved_games(owner()))
+
+
+@bp.post("/api/games/<game_id>/archive")
+def archive_game(game_id: str) -> tuple[str, int]:
+    """Hide a game from this browser's list; nothing is deleted."""
+    service().archive_game(game_id, owner())
+    return "", 204
+
+
 @bp.get("/api/games/<game_id>")
 def get_game(game_id: str) -> Response:
     """A game with its state and turns."""

@@ -6,7 +6,6 @@
 "use strict";
 
 (() => {
-  const STORAGE_KEY = "gm.lastGameId";
   const FEEDBACK_KEY = "gm.feedback";
   const MAX_LOG_ENTRIES = 60;
   const OLDER_PAGE = 50; // turns per "Earlier turns" page
@@ -60,7 +59,6 @@
     startForm: $("new-game-form"),
     startButton: $("start-button"),
     startError: $("start-error"),
-    continueButton: $("continue-button"),
     nameInput: $("character-name"),
     classSelect: $("character-class"),
     backstoryInput: $("character-backstory"),
@@ -146,9 +144,6 @@
   function storageSet(key, value) {
     try { window.localStorage.setItem(key, value); } catch (_) { /* private mode */ }
   }
-  function storageRemove(key) {
-    try { window.localStorage.removeItem(key); } catch (_) { /* private mode */ }
-  }
 
   function feedbackMap() {
     try { return JSON.parse(storageGet(FEEDBACK_KEY) || "{}") || {}; } catch (_) { return {}; }
@@ -208,7 +203,7 @@
     ui.newGameButton.hidden = true;
     ui.linesButton.hidden = true;
     ui.scenarioTitle.hidden = true;
-    checkContinue();
+    loadSavedGames();
     ui.nameInput.focus();
   }
 
@@ -281,44 +276,6 @@
     ui.story.appendChild(li);
   }
 
-  async function checkContinue() {
-    ui.continueButton.hidden = true;
-    const id = storageGet(STORAGE_KEY);
-    if (!id) return;
-    try {
-      const game = await api("GET", `/api/games/${encodeURIComponent(id)}`);
-      ui.continueButton.hidden = false;
-      ui.continueButton.textContent = continueLabel(game);
-    } catch (err) {
-      // The game is gone (404 or another refusal): forget it. On a network failure or a
-      // server error keep the id, so a blip does not lose the player's game.
-      if (err.status >= 400 && err.status < 500) storageRemove(STORAGE_KEY);
-    }
-  }
-
-  function continueLabel(game) {
-    const ch = game && game.state && game.state.character;
-    return ch && ch.name ? `Continue as ${ch.name}` : "Continue";
-  }
-
-  async function continueGame() {
-    const id = storageGet(STORAGE_KEY);
-    if (!id) return;
-    ui.continueButton.disabled = true;
-    hideStartError();
-    try {
-      showGame(await api("GET", `/api/games/${encodeURIComponent(id)}`));
-    } catch (err) {
-      if (err.status >= 400 && err.status < 500) {
-        storageRemove(STORAGE_KEY);
-        ui.continueButton.hidden = true;
-      }
-      showStartError(err.message);
-    } finally {
-      ui.continueButton.disabled = false;
-    }
-  }
-
   async function startGame(event) {
     event.preventDefault();
     hideStartError();
@@ -331,7 +288,6 @@
     ui.startButton.disabled = true;
     try {
       const game = await api("POST", "/api/games", newGameBody(name));
-      storageSet(STORAGE_KEY, game.id);
       showGame(game);
     } catch (err) {
       showStartError(err.message);
@@ -503,6 +459,156 @@
   function hideStartError() {
     ui.startError.hidden = true;
     ui.startError.textContent = "";
+  }
+
+  // ------------------------------------------------------------------ saved games
+
+  // "Your adventures" on the start screen: this browser's games from GET /api/games,
+  // newest played first. Continue loads one; Archive asks first, then hides it (the server
+  // keeps everything).
+  const saved = {
+    status: $("saved-status"),
+    list: $("saved-list"),
+    dialog: $("archive-dialog"),
+    dialogText: $("archive-text"),
+    cancel: $("archive-cancel"),
+    confirm: $("archive-confirm"),
+    loads: 0,       // the latest list request; older answers are dropped
+    archiving: null, // {game, from}: the game the open dialog asks about, and its button
+  };
+  const STATUS_TEXT = { active: "In progress", won: "Won", dead: "Fallen" };
+
+  /** (Re)draw the list; resolves once it is drawn (or its error shown). */
+  async function loadSavedGames() {
+    const load = ++saved.loads;
+    if (!saved.list.childElementCount) saved.status.textContent = "Loading your adventures\u2026";
+    let games;
+    try {
+      games = await api("GET", "/api/games");
+    } catch (err) {
+      if (load === saved.loads) {
+        saved.status.textContent = `Your adventures could not be loaded: ${err.message}`;
+      }
+      return;
+    }
+    if (load !== saved.loads) return;
+    const list = Array.isArray(games) ? games : [];
+    clear(saved.list);
+    for (const game of list) saved.list.appendChild(savedItem(game));
+    saved.list.hidden = !list.length;
+    saved.status.textContent = list.length
+      ? ""
+      : "No adventures yet. The games you start here will wait for you in this list.";
+  }
+
+  /** What the list and the dialog call a game: "Ada in The Drowned Bell". */
+  function savedName(game) {
+    const ch = game.character || {};
+    const title = game.scenario && game.scenario.title;
+    return title ? `${ch.name} in ${title}` : String(ch.name || "");
+  }
+
+  function playedText(seconds) {
+    const when = new Date(Number(seconds) * 1000);
+    if (Number.isNaN(when.getTime())) return null;
+    return when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  function savedItem(game) {
+    const li = el("li", "saved-item");
+    li.dataset.gameId = game.id;
+    const ch = game.character || {};
+    const status = String(game.status || "active");
+    const title = game.scenario && game.scenario.title;
+    const text = el("div", "saved-text");
+    const head = el("p", "saved-head");
+    head.appendChild(el("strong", "saved-name", ch.name));
+    head.appendChild(el("span", "muted", `${capitalize(ch.class)}, level ${ch.level}`));
+    head.appendChild(el("span", `tag tag-status tag-${status}`,
+      STATUS_TEXT[status] || humanize(status)));
+    text.appendChild(head);
+    text.appendChild(el("p", "saved-scenario", title ||
+      `This adventure (${game.scenario && game.scenario.id}) is no longer on this server.`));
+    const n = Number(game.turns) || 0;
+    const facts = el("p", "saved-facts muted", `${n} ${n === 1 ? "turn" : "turns"}`);
+    const played = playedText(game.last_played);
+    if (played) {
+      facts.appendChild(document.createTextNode(" \u00B7 last played "));
+      const time = el("time", null, played);
+      time.dateTime = new Date(Number(game.last_played) * 1000).toISOString();
+      facts.appendChild(time);
+    }
+    text.appendChild(facts);
+    li.appendChild(text);
+
+    const actions = el("div", "saved-actions");
+    const name = savedName(game);
+    const go = el("button", "btn btn-small btn-primary saved-continue", "Continue");
+    go.type = "button";
+    go.setAttribute("aria-label", `Continue ${name}`);
+    go.disabled = !title; // its adventure is gone: the game cannot be played here
+    go.addEventListener("click", () => continueSaved(game.id, go));
+    const archive = el("button", "btn btn-small saved-archive", "Archive");
+    archive.type = "button";
+    archive.setAttribute("aria-label", `Archive ${name}`);
+    archive.setAttribute("aria-haspopup", "dialog");
+    archive.addEventListener("click", () => askArchive(game, archive));
+    actions.append(go, archive);
+    li.appendChild(actions);
+    return li;
+  }
+
+  async function continueSaved(gameId, button) {
+    button.disabled = true;
+    try {
+      showGame(await api("GET", `/api/games/${encodeURIComponent(gameId)}`));
+    } catch (err) {
+      saved.status.textContent = err.message;
+      if (button.isConnected) button.focus();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function askArchive(game, button) {
+    saved.archiving = { game, from: button };
+    saved.dialogText.textContent = `${savedName(game)} leaves this list. ` +
+      "Nothing is deleted: the game and its turns are kept.";
+    saved.dialog.returnValue = "";
+    saved.dialog.showModal();
+  }
+
+  async function archiveClosed() {
+    const pending = saved.archiving;
+    saved.archiving = null;
+    if (!pending) return;
+    const { game, from } = pending;
+    if (saved.dialog.returnValue !== "archive") {
+      if (from.isConnected) from.focus();
+      return;
+    }
+    const items = Array.from(saved.list.children);
+    const index = items.findIndex((li) => li.dataset.gameId === game.id);
+    try {
+      await api("POST", `/api/games/${encodeURIComponent(game.id)}/archive`);
+    } catch (err) {
+      saved.status.textContent = `${savedName(game)} could not be archived: ${err.message}`;
+      if (from.isConnected) from.focus();
+      return;
+    }
+    await loadSavedGames();
+    // Focus stays in the list: the entry that took the archived one's place, else the form.
+    const rest = saved.list.children;
+    const next = rest.length ? rest[Math.min(Math.max(index, 0), rest.length - 1)] : null;
+    const target = next ? next.querySelector(".saved-continue:not(:disabled), .saved-archive")
+      : ui.nameInput;
+    if (target) target.focus();
+  }
+
+  function initSavedGames() {
+    saved.cancel.addEventListener("click", () => saved.dialog.close("cancel"));
+    saved.confirm.addEventListener("click", () => saved.dialog.close("archive"));
+    saved.dialog.addEventListener("close", archiveClosed);
   }
 
   // ------------------------------------------------------------------ story
@@ -1369,7 +1475,7 @@
     }
     renderAbilityInputs();
     loadScenarios();
-    ui.continueButton.addEventListener("click", continueGame);
+    initSavedGames();
     ui.newGameButton.addEventListener("click", () => {
       if (!app.busy && !app.working) showStart();
     });

@@ -157,12 +157,24 @@ PATHS: dict[str, Any] = {
         }
     },
     "/api/games": {
+        "get": {
+            "operationId": "listGames",
+            "summary": "This browser's games (its signed cookie), the most recently played first",
+            "description": (
+                "Archived games and games made by API clients (they have no owner) are not "
+                "listed; without the cookie the list is empty."
+            ),
+            "responses": {
+                **ok("Saved games.", {"type": "array", "items": ref("SavedGame")}),
+                **error_responses(405, 429, 503),
+            },
+        },
         "post": {
             "operationId": "createGame",
             "summary": "Start a new game (a browser's game belongs to its cookie)",
             "requestBody": body(ref("NewGame"), required=False),
             "responses": {**ok("The new game.", ref("Game"), 201), **error_responses(*API_WRITE)},
-        }
+        },
     },
     GAME: {
         "parameters": [param("game_id")],
@@ -170,6 +182,17 @@ PATHS: dict[str, Any] = {
             "operationId": "getGame",
             "summary": "The game: state and the active line's turns",
             "responses": {**ok("The game.", ref("Game")), **error_responses(*API_READ, 409)},
+        },
+    },
+    GAME + "/archive": {
+        "parameters": [param("game_id")],
+        "post": {
+            "operationId": "archiveGame",
+            "summary": "Hide a game from this browser's list; nothing is deleted (idempotent)",
+            "responses": {
+                "204": {"description": "Hidden; the game stays readable and playable by id."},
+                **error_responses(*API_WRITE),
+            },
         },
     },
     GAME + "/turns": {
@@ -188,7 +211,7 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "before",
                     "in": "query",
-                    "schema": {**INTEGER, "minimum": 1},
+                    "schema": {**INTEGER, "minimum": 1, "maximum": 2**31 - 1},
                     "description": "turns numbered below this",
                 },
                 {
@@ -291,8 +314,7 @@ def document() -> dict[str, Any]:
                 "version": "1",
                 "description": (
                     "A role-playing game run by an AI game master. Every error is "
-                    '`{"error": {"code", "message"}}` JSON, never HTML. Not here yet: '
-                    "`GET /api/scenarios`, `GET /api/games` and `POST .../archive`."
+                    '`{"error": {"code", "message"}}` JSON, never HTML.'
                 ),
             },
             "servers": [{"url": "/"}],

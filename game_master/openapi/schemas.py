@@ -163,6 +163,34 @@ SCHEMAS: dict[str, Schema] = {
             ),
         },
     ),
+    "SavedGame": obj(
+        ["id", "scenario", "character", "turns", "last_played", "status"],
+        {
+            "id": STRING,
+            "scenario": obj(
+                ["id", "title"],
+                {
+                    "id": STRING,
+                    "title": {
+                        **nullable(STRING),
+                        "description": "null when the adventure is no longer on this server",
+                    },
+                },
+            ),
+            "character": obj(
+                ["name", "class", "level"], {"name": STRING, "class": STRING, "level": INTEGER}
+            ),
+            "turns": {**INTEGER, "minimum": 0, "description": "turns on the active line"},
+            "last_played": {
+                **NUMBER,
+                "description": "when the game last moved (turn, retry, rewind, switch of "
+                "line), in Unix seconds like every time in this API",
+            },
+            "status": {"enum": ["active", "won", "dead"]},
+            "created_at": NUMBER,
+        },
+        description="One of a browser's games, as its start page lists them.",
+    ),
     "Alternative": obj(
         ["index", "count", "of"],
         {"index": INTEGER, "count": INTEGER, "of": {**STRING, "description": "first telling"}},

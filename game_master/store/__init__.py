@@ -6,7 +6,8 @@ translated for psycopg. Nothing outside this package sees SQL. Each module holds
 - ``connection``: per-thread connections, transactions, SQLite WAL / PostgreSQL settings;
 - ``schema``: the numbered migrations and ``migrate``;
 - ``records``: ``GameRecord``, ``TurnRecord`` and their row encoding;
-- ``games``, ``turns``, ``feedback``: the queries on each table (turns hold the lease);
+- ``games``, ``turns``, ``feedback``: the queries on each table (turns hold the lease; games
+  also list a browser's saved games and archive them);
 - ``chapters``: the chronicle, a line's story closed in summarised stretches;
 - ``lines``: lines of play (branches), retold turns, rewinds and players' preferences;
 - ``search``: story memory, full-text search over turns and chapter summaries;
@@ -21,7 +22,7 @@ from .connection import SQLITE_BUSY_TIMEOUT_MS, Cursor, Query
 from .feedback import FeedbackTables
 from .games import GameTables
 from .lines import BranchNotFound, LineTables, SnapshotMissing, TurnNotLatest
-from .records import GameRecord, TurnRecord
+from .records import GameRecord, SavedGame, TurnRecord
 from .schema import MIGRATIONS, SCHEMA_VERSION, Migrations
 from .search import SearchTables
 from .turns import TurnTables
@@ -33,6 +34,7 @@ __all__ = [
     "SnapshotMissing",
     "TurnNotLatest",
     "SCHEMA_VERSION",
+    "SavedGame",
     "SQLITE_BUSY_TIMEOUT_MS",
     "Cursor",
     "GameRecord",

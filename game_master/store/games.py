@@ -10,9 +10,15 @@ from typing import Any, TypeVar
 
 from ..rules import GameState
 from .connection import Database
-from .records import GAME_COLS, GameRecord, decode_game, dumps, game_not_found
+from .records import GAME_COLS, GameRecord, SavedGame, decode_game, dumps, game_not_found
 
 T = TypeVar("T")
+
+# Joins the head turn ``h`` of the active line of games ``g`` (through its branch ``b``);
+# ``h.number`` is the line's length (NULL: no turn yet).
+ACTIVE_HEAD = (
+    "LEFT JOIN branches b ON b.id = g.active_branch LEFT JOIN turns h ON h.id = b.head_turn_id"
+)
 
 
 class GameTables(Database):
@@ -113,3 +119,36 @@ class GameTables(Database):
         """Remember the exported root span of the game's trace."""
         with self._tx() as q:
             q("UPDATE games SET trace_root = ? WHERE id = ?", exported, game_id)
+
+    def owned_games(self, owner: str) -> list[SavedGame]:
+        """The owner's games that are not archived, the most recently played first."""
+        rows = self.read_all(
+            "SELECT g.id, g.scenario, g.state, g.status, h.number, g.updated_at, g.created_at "
+            f"FROM games g {ACTIVE_HEAD} WHERE g.owner = ? AND g.archived_at IS NULL "
+            "ORDER BY g.updated_at DESC, g.created_at DESC, g.id",
+            owner,
+        )
+        return [
+            SavedGame(
+                id=r[0],
+                scenario=r[1],
+                state=GameState.from_dict(json.loads(r[2])),
+                status=r[3],
+                turns=int(r[4] or 0),
+                last_played=r[5],
+                created_at=r[6],
+            )
+            for r in rows
+        ]
+
+    def archive_game(self, game_id: str) -> None:
+        """Hide the game from its owner's list; nothing of it is deleted. Archiving an
+        archived game keeps its first archive time; raises GameNotFound."""
+        with self._tx() as q:
+            changed = q(
+                "UPDATE games SET archived_at = COALESCE(archived_at, ?) WHERE id = ?",
+                time.time(),
+                game_id,
+            ).rowcount
+        if changed == 0:
+            raise game_not_found(game_id)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import GameMasterError, InvalidInput, TurnInProgress, TurnNotFound
 from .connection import Query
-from .games import GameTables
+from .games import ACTIVE_HEAD, GameTables
 from .records import (
     TURN_SELECT,
     GameRecord,
@@ -221,9 +221,7 @@ class LineTables(GameTables):
     def count_line(self, game_id: str) -> int:
         """How many turns the active line holds (its head's number)."""
         row = self.read_one(
-            "SELECT g.id, h.number FROM games g LEFT JOIN branches b ON b.id = g.active_branch "
-            "LEFT JOIN turns h ON h.id = b.head_turn_id WHERE g.id = ?",
-            game_id,
+            f"SELECT g.id, h.number FROM games g {ACTIVE_HEAD} WHERE g.id = ?", game_id
         )
         if row is None:
             raise game_not_found(game_id)

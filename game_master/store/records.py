@@ -53,6 +53,21 @@ class GameRecord:
 
 
 @dataclass
+class SavedGame:
+    """One line of a browser's list of games: what it shows without loading the game."""
+
+    id: str
+    scenario: str
+    state: GameState
+    status: str
+    # Turns on the active line (its head's number), not every turn ever told.
+    turns: int
+    # When the game last moved (a turn, retry, rewind or switch of line), Unix seconds.
+    last_played: float
+    created_at: float
+
+
+@dataclass
 class TurnRecord:
     """A stored turn (pending, completed or failed)."""
 

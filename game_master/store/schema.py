@@ -259,6 +259,15 @@ MIGRATIONS: list[tuple[int, list[Step]]] = [
             create_search,
         ],
     ),
+    (
+        6,
+        [
+            # Saved games: archiving hides a game from its owner's list, never deletes it
+            # (NULL: listed). The list reads a browser's games newest played first.
+            "ALTER TABLE games ADD COLUMN archived_at DOUBLE PRECISION",
+            "CREATE INDEX IF NOT EXISTS games_owner ON games (owner, updated_at)",
+        ],
+    ),
 ]
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 

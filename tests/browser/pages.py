@@ -49,6 +49,19 @@ def start_game(page: Any, base: str, name: str = "Ada", cls: str = "fighter") ->
     expect(page.locator("#story .entry-gm.intro")).to_contain_text("Millbrook")
 
 
+def saved_game(page: Any, name: str) -> Any:
+    """The start screen's entry in "Your adventures" for the character ``name``."""
+    return page.locator("#saved-list .saved-item").filter(
+        has=page.locator(".saved-name", has_text=name)
+    )
+
+
+def continue_game(page: Any, name: str = "Ada") -> None:
+    """From the start screen, continue the listed game of the character ``name``."""
+    saved_game(page, name).locator(".saved-continue").click()
+    expect(page.locator("#game-screen")).to_be_visible()
+
+
 def play(page: Any, message: str) -> None:
     """Type a message, send it with Enter and wait until the turn is over."""
     page.fill("#turn-input", message)

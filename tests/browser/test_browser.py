@@ -15,7 +15,7 @@ import pytest
 
 from game_master.testing import REPO
 
-from .pages import expect, play, start_game, watch_story
+from .pages import continue_game, expect, play, start_game, watch_story
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,7 @@ def test_play_stream_reload_and_feedback(serve: Any, new_page: Any, tmp_path: Pa
     badge = page.locator("#offline-badge")
     expect(badge).to_be_visible()
     assert "ANTHROPIC_API_KEY" in (badge.get_attribute("title") or "")
-    expect(page.locator("#continue-button")).to_be_hidden()
+    expect(page.locator("#saved-status")).to_contain_text("No adventures yet")
 
     start_game(page, base)
     expect(page.locator("#char-name")).to_have_text("Ada")
@@ -70,8 +70,7 @@ def test_play_stream_reload_and_feedback(serve: Any, new_page: Any, tmp_path: Pa
 
     # Reload: Continue restores both turns.
     page.reload()
-    expect(page.locator("#continue-button")).to_be_visible()
-    page.click("#continue-button")
+    continue_game(page)
     players = page.locator("#story .entry-player")
     expect(players).to_have_count(2)
     expect(players.nth(0)).to_contain_text("look around")

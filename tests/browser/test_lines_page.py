@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .pages import expect, play, start_game, watch_story
+from .pages import continue_game, expect, play, start_game, watch_story
 
 pytestmark = pytest.mark.browser
 
@@ -186,7 +186,7 @@ def test_earlier_turns_page_in_above(serve: Any, new_page: Any) -> None:
 
     page.route("**/api/games/*", newest_only)
     page.reload()
-    page.click("#continue-button")
+    continue_game(page)
     players = page.locator("#story .entry-player")
     expect(players).to_have_count(1)
     older = page.get_by_role("button", name="Earlier turns")
@@ -213,7 +213,7 @@ def test_story_so_far_shows_the_chronicle(serve: Any, new_page: Any) -> None:
     play(page, "look around")
     play(page, "take the bread")
     page.reload()
-    page.click("#continue-button")
+    continue_game(page)
     chronicle = page.locator("#story .chronicle")
     expect(chronicle).to_have_count(1)
     expect(chronicle.locator("summary")).to_contain_text("Story so far")

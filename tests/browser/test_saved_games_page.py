@@ -1,0 +1,102 @@
+"""Browser test of "Your adventures": two games listed, continue one, archive one.
+
+Run: ``python -m pytest -q tests/browser/test_saved_games_page.py`` (Debian's Chromium).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .pages import continue_game, expect, play, saved_game, start_game
+
+pytestmark = pytest.mark.browser
+
+
+def focused(page: Any) -> str | None:
+    """The aria-label (or id) of the focused element."""
+    return page.evaluate(
+        "() => document.activeElement.getAttribute('aria-label') || document.activeElement.id"
+    )
+
+
+def test_two_games_listed_continue_one_archive_one(serve: Any, new_page: Any) -> None:
+    base = serve()
+    page, problems = new_page()
+    page.goto(base + "/")
+    expect(page.locator("#saved-status")).to_contain_text("No adventures yet")
+    expect(page.locator("#saved-list")).to_be_hidden()
+
+    start_game(page, base, "Ada", "fighter")
+    play(page, "look around")
+    # "New game" goes back to the start screen, where the game in progress is listed.
+    page.click("#new-game-button")
+    expect(saved_game(page, "Ada")).to_contain_text("1 turn")
+    start_game(page, base, "Bree", "wizard")
+
+    page.goto(base + "/")
+    entries = page.locator("#saved-list .saved-item")
+    expect(entries).to_have_count(2)
+    expect(entries.nth(0).locator(".saved-name")).to_have_text("Bree")  # newest played first
+    expect(entries.nth(1).locator(".saved-name")).to_have_text("Ada")
+    bree = saved_game(page, "Bree")
+    for text in ("Wizard, level 1", "The Drowned Bell", "0 turns", "In progress"):
+        expect(bree).to_contain_text(text)
+    expect(bree.locator("time")).to_have_count(1)
+    expect(saved_game(page, "Ada")).to_contain_text("1 turn")
+
+    # Continue the first game by keyboard: its story and sheet come back; playing on
+    # brings it to the top of the list.
+    saved_game(page, "Ada").locator(".saved-continue").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#game-screen")).to_be_visible()
+    expect(page.locator("#char-name")).to_have_text("Ada")
+    expect(page.locator("#story .entry-player .entry-text")).to_have_text(["look around"])
+    play(page, "take the bread")
+    page.click("#new-game-button")
+    expect(entries.nth(0).locator(".saved-name")).to_have_text("Ada")
+    expect(saved_game(page, "Ada")).to_contain_text("2 turns")
+
+    # Archive asks first; Escape keeps the game and gives focus back to its button.
+    archived: list[str] = []
+    page.on("request", lambda r: archived.append(r.url) if r.url.endswith("/archive") else None)
+    bree_id = saved_game(page, "Bree").get_attribute("data-game-id")
+    archive = saved_game(page, "Bree").locator(".saved-archive")
+    archive.click()
+    dialog = page.locator("#archive-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Bree in The Drowned Bell")
+    expect(dialog).to_contain_text("Nothing is deleted")
+    assert focused(page) == "archive-cancel"
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(entries).to_have_count(2)
+    assert focused(page) == "Archive Bree in The Drowned Bell"
+
+    # By keyboard again: Enter opens it, Tab reaches Archive, Enter confirms.
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Tab")
+    assert focused(page) == "archive-confirm"
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(entries).to_have_count(1)
+    expect(entries.nth(0).locator(".saved-name")).to_have_text("Ada")
+    assert focused(page) == "Continue Ada in The Drowned Bell"
+    page.reload()
+    expect(entries).to_have_count(1)
+    assert archived == [f"{base}/api/games/{bree_id}/archive"], "only the confirmed archive"
+
+    # Nothing was deleted: the archived game still opens by id, with this browser's cookie.
+    kept = page.request.get(f"{base}/api/games/{bree_id}")
+    assert kept.status == 200 and kept.json()["character"]["name"] == "Bree"
+
+    # The list fits a phone's width.
+    page.set_viewport_size({"width": 390, "height": 844})
+    continue_game(page, "Ada")
+    page.click("#new-game-button")
+    expect(entries).to_have_count(1)
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"horizontal scroll: {width}"
+    assert problems.items == []
