@@ -340,8 +340,11 @@ def _tool_id(seed: int, request: dict[str, Any], text: str, n_results: int) -> s
     return "toolu_" + f"{rng.getrandbits(96):024x}"
 
 
-def narrate(request: dict[str, Any], seed: int = 0) -> Reply:
-    """Decide the next response of the offline game master from the request alone."""
+def narrate(request: dict[str, Any], seed: int = 0, retelling: int = 0) -> Reply:
+    """Decide the next response of the offline game master from the request alone.
+
+    ``retelling`` > 0 words the same moment another way (the server asks for it when another
+    Claude session was already told these words at this point of the story)."""
     text, steps, start = read_conversation(request)
     offered = offered_tools(request)
     if not offered or not text:
@@ -350,7 +353,8 @@ def narrate(request: dict[str, Any], seed: int = 0) -> Reply:
     exits = {str(k): str(v) for k, v in before["exits"].items()} if before else {}
     intent = parse_intent(text, exits)
     atlas = read_atlas(request)
-    rng = _rng(seed, text, len(steps), telling_of(request))
+    telling = telling_of(request) + (f"#{retelling}" if retelling else "")
+    rng = _rng(seed, text, len(steps), telling)
     call = next_call(intent, steps, offered, before, atlas)
     if call is not None:
         name, args = call

@@ -218,3 +218,25 @@ def test_end_to_end_through_the_bundled_cli(narrator: OfflineNarrator, tmp_path:
     assert any(isinstance(m, StreamEvent) for m in seen)
     paths = [r["path"].split("?")[0] for r in narrator.requests]
     assert paths.count("/v1/messages") >= 2
+
+
+def test_a_retold_moment_never_reads_word_for_word_like_an_earlier_telling() -> None:
+    """Two Claude sessions at the same moment of a story (a retry is a fork taken before the
+    turn) that the wording dice would tell alike are told apart; one session told the same
+    moment again gets the same words."""
+    from game_master.offline.server import Tellings
+
+    body = request("look around", (use("look_around"), SQUARE, False))
+
+    def as_session(session: str) -> dict[str, Any]:
+        return {**body, "metadata": {"user_id": json.dumps({"session_id": session})}}
+
+    first = narrate(as_session("s-0")).text_content
+    twin = next(  # a session whose own dice would repeat the first telling word for word
+        f"s-{n}" for n in range(1, 500) if narrate(as_session(f"s-{n}")).text_content == first
+    )
+    tellings = Tellings()
+    assert tellings.reply(as_session("s-0"), seed=0).text_content == first
+    retold = tellings.reply(as_session(twin), seed=0).text_content
+    assert retold and retold != first
+    assert tellings.reply(as_session("s-0"), seed=0).text_content == first
