@@ -578,15 +578,22 @@
     saved.dialog.showModal();
   }
 
-  async function archiveClosed() {
+  // The answer is taken when it is given (a button, or Escape's cancel event), not from the
+  // dialog's close event: that one is queued, and a quick keyboard can open the dialog again
+  // before it arrives, which would read the new question's answer as the old one's.
+  function endArchive(confirmed) {
     const pending = saved.archiving;
     saved.archiving = null;
+    if (saved.dialog.open) saved.dialog.close(confirmed ? "archive" : "cancel");
     if (!pending) return;
-    const { game, from } = pending;
-    if (saved.dialog.returnValue !== "archive") {
-      if (from.isConnected) from.focus();
-      return;
+    if (confirmed) {
+      archiveGame(pending.game, pending.from);
+    } else if (pending.from.isConnected) {
+      pending.from.focus();
     }
+  }
+
+  async function archiveGame(game, from) {
     const items = Array.from(saved.list.children);
     const index = items.findIndex((li) => li.dataset.gameId === game.id);
     try {
@@ -606,9 +613,13 @@
   }
 
   function initSavedGames() {
-    saved.cancel.addEventListener("click", () => saved.dialog.close("cancel"));
-    saved.confirm.addEventListener("click", () => saved.dialog.close("archive"));
-    saved.dialog.addEventListener("close", archiveClosed);
+    saved.cancel.addEventListener("click", () => endArchive(false));
+    saved.confirm.addEventListener("click", () => endArchive(true));
+    saved.dialog.addEventListener("cancel", () => endArchive(false));
+    // Closed some other way (not by us): a question still open is a "no".
+    saved.dialog.addEventListener("close", () => {
+      if (saved.archiving && !saved.dialog.open) endArchive(false);
+    });
   }
 
   // ------------------------------------------------------------------ story
