@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import hmac
 import logging
+import signal
 from collections.abc import Mapping
 from typing import Any
 
@@ -127,8 +128,13 @@ def create_worker_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn a stop signal into KeyboardInterrupt, the one way out of ``serve_forever``."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Serve the worker until interrupted."""
+    """Serve the worker until interrupted (Ctrl-C or SIGTERM); flush spans on the way out."""
     from dotenv import load_dotenv
     from werkzeug.serving import make_server
 
@@ -146,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     app = create_worker_app()
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"tool worker listening on http://{args.host}:{server.server_port}", flush=True)
+    # A process manager stops us with SIGTERM: leave like Ctrl-C, flushing spans on the way.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -110,8 +110,11 @@ class ToolWorker:
         raise RuntimeError("tool worker did not start")
 
     def stop(self) -> None:
-        """Ctrl-C: the worker flushes its spans and exits."""
-        self.proc.send_signal(signal.SIGINT)
+        """SIGTERM, as a process manager stops it: the worker flushes its spans and exits.
+
+        (Not SIGINT: a process started from a background job of a non-interactive shell,
+        as CI may be, inherits SIGINT ignored and Python keeps it so.)"""
+        self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(30)
 
 
@@ -242,3 +245,31 @@ def test_page_feedback_reaches_the_rated_span(recorder: BraintrustRecorder, tmp_
         f for f in recorder.feedback() if (f.get("origin") or {}).get("id") == turn["trace"]["id"]
     ]
     assert comments and comments[0]["comment"]["text"] == "dull"
+
+
+def test_worker_stopped_by_sigterm_delivers_its_queued_spans(
+    recorder: BraintrustRecorder, tmp_path: Path
+) -> None:
+    """A process manager stops the tool worker with SIGTERM while a tool span is still on its
+    way to a slow Braintrust: the worker waits for the upload (within its flush deadline)
+    instead of dying with the span."""
+    from game_master import rules
+    from game_master.store import Store
+
+    db_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    store = Store(db_url)
+    store.migrate()
+    scenario = rules.ScenarioLibrary(None).get("drowned_bell")
+    gid = store.create_game(rules.new_game_state("Ada", "fighter", scenario)).id
+    worker = ToolWorker(tmp_path, tracing_env(recorder, db_url))
+    try:
+        recorder.set_fault("slow", seconds=2.0)
+        resp = requests.post(
+            f"{worker.url}/tools/look_around", json={"game_id": gid, "args": {}}, timeout=30
+        )
+        assert resp.status_code == 200 and not resp.json()["is_error"]
+    finally:
+        worker.stop()
+    assert worker.proc.returncode == 0
+    names = {name(s) for s in recorder.spans().values()}
+    assert {"worker_execute_tool", "look_around"} <= names, names
