@@ -32,6 +32,7 @@ ERRORS: dict[int, str] = {
     ),
     413: "The body is larger than 64 KiB (or the message longer than the server keeps).",
     415: "The body is not JSON.",
+    431: "The request's headers are larger than 16 KiB (or one header than 8 KiB).",
     429: "Too many requests from this client; see Retry-After.",
     503: "The model or the store cannot serve this now; see Retry-After.",
     504: "The turn ran past its deadline.",
@@ -66,8 +67,8 @@ def param(name: str) -> dict[str, Any]:
 
 
 # Every /api request may be refused as cross-site (writes), limited, or find the store busy.
-API_WRITE = (400, 403, 404, 405, 413, 415, 429, 503)
-API_READ = (400, 404, 405, 429, 503)
+API_WRITE = (400, 403, 404, 405, 413, 415, 429, 431, 503)
+API_READ = (400, 404, 405, 429, 431, 503)
 
 
 def turn_answer(description: str) -> dict[str, Any]:

@@ -294,7 +294,10 @@ SCHEMAS: dict[str, Schema] = {
         ["status", "store"],
         {
             "status": {"enum": ["ok", "degraded"]},
-            "store": obj(["ok"], {"ok": BOOLEAN, "dialect": STRING}),
+            "store": obj(
+                ["ok", "writable"],
+                {"ok": BOOLEAN, "dialect": STRING, "writable": BOOLEAN, "problem": STRING},
+            ),
             "cli": obj(["ok"], {"ok": BOOLEAN}),
             "offline": BOOLEAN,
             "pool": nullable(OBJECT),

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from game_master.testing import Gunicorn, free_port, in_ci
+from game_master.testing import DEBUG_HEADERS, Gunicorn, free_port, in_ci
 
 NGINX = os.environ.get("GM_NGINX") or "/usr/sbin/nginx"
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
@@ -172,14 +172,16 @@ def test_a_fresh_player_plays_through_nginx_while_slow_clients_hang(stack: Stack
 
 
 def test_debug_tracing_is_closed_through_nginx(stack: Stack) -> None:
-    """nginx sets X-Forwarded-For, so /debug/tracing is 403 without the token, even when
-    the client adds X-Real-IP: 127.0.0.1; a direct loopback caller still gets the status."""
+    """In production /debug/tracing answers only the token: not through nginx, not with a
+    spoofed X-Real-IP: 127.0.0.1, not even a direct loopback caller; the token opens it."""
     assert requests.get(f"{stack.url}/debug/tracing", timeout=5).status_code == 403
     spoof = {"X-Real-IP": "127.0.0.1", "Forwarded": "for=127.0.0.1"}
     assert requests.get(f"{stack.url}/debug/tracing", headers=spoof, timeout=5).status_code == 403
     direct = requests.get(f"{stack.gunicorn.url}/debug/tracing", timeout=5)
-    assert direct.status_code == 200, direct.text
-    assert json.loads(direct.text)
+    assert direct.status_code == 403, direct.text
+    relayed = requests.get(f"{stack.url}/debug/tracing", headers=DEBUG_HEADERS, timeout=5)
+    assert relayed.status_code == 200, relayed.text
+    assert json.loads(relayed.text)["enabled"] is False
 
 
 def test_without_nginx_the_same_attack_freezes_the_worker(stack: Stack) -> None:

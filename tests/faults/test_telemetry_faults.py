@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from game_master.testing import REPO, BraintrustRecorder, Gunicorn
+from game_master.testing import DEBUG_HEADERS, REPO, BraintrustRecorder, Gunicorn
 
 FLUSH_DEADLINE_S = 2.0
 
@@ -56,9 +56,12 @@ def timed_turns(url: str, gid: str, n: int) -> list[float]:
 
 
 def debug(url: str, flush: bool = False) -> dict[str, Any]:
-    """GET /debug/tracing (from loopback)."""
+    """GET /debug/tracing with the harness's debug token (gunicorn runs in production)."""
     resp = requests.get(
-        f"{url}/debug/tracing", params={"flush": "true"} if flush else {}, timeout=30
+        f"{url}/debug/tracing",
+        params={"flush": "true"} if flush else {},
+        headers=DEBUG_HEADERS,
+        timeout=30,
     )
     assert resp.status_code == 200
     return dict(resp.json())
