@@ -94,8 +94,14 @@ def test_braintrust_faults_never_touch_a_turn(
         started = time.monotonic()
         status = debug(server.url, flush=True)
         assert time.monotonic() - started < FLUSH_DEADLINE_S + 5
-        assert status["flushed"] is False
-        assert status["last_flush_error"] or status["dropped_batches"]
+        # The spans logged under the fault were either still queued (this flush fails and
+        # says why) or already given up by the background logger (counted as dropped): a
+        # slow turn lets the background logger try first, so either may happen, and
+        # /debug/tracing must show the problem both ways.
+        if status["flushed"]:
+            assert status["dropped_batches"] > 0, status
+        else:
+            assert status["last_flush_error"] or status["dropped_batches"], status
         assert status["enabled"] is True and status["api_key_set"] is True
         assert "recorder-key" not in str(status)
     finally:
