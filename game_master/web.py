@@ -201,8 +201,11 @@ def stream_events(next_event: Any, heartbeat_s: float = 15.0) -> Iterator[str]:
     """SSE frames of a turn, with heartbeat comments while the model thinks.
 
     If the browser goes away, the generator is closed; the turn itself runs on the agent
-    loop and is stored either way.
+    loop and is stored either way. The stream opens at once with a comment: the message is
+    stored and the game's lease taken, so the client knows its turn was accepted before a
+    CLI is connected or resumed.
     """
+    yield ": accepted\n\n"
     while True:
         event: GameEvent | None = next_event(heartbeat_s)
         if event is None:
