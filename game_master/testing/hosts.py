@@ -27,7 +27,8 @@ class Hosts:
         """Prepare the hosts (nothing runs until ``start``)."""
         self.root = root
         self.hosts = [
-            Gunicorn(root / f"host{i}" / "data", GM_PROXY_FIX="1", **env) for i in range(count)
+            Gunicorn(root / f"host{i}" / "data", 1, **{"GM_PROXY_FIX": "1", **env})
+            for i in range(count)
         ]
         self.proxy: Nginx | None = None
 
