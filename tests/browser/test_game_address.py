@@ -1,0 +1,135 @@
+"""A URL per game: /games/<id> opens the game where it stands (reload at any point), Back and
+Forward move between it and the start page, and another browser gets a page saying the game is
+not theirs, with none of its story.
+
+Run: ``python -m pytest -q tests/browser/test_game_address.py`` (Debian's Chromium).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from .pages import expect, play, saved_game, start_game
+
+pytestmark = pytest.mark.browser
+
+WAIT_S = 30  # the longest a stub waits to be released (a test that forgets fails, not hangs)
+
+
+def test_back_forward_and_reload_move_between_start_and_game(serve: Any, new_page: Any) -> None:
+    base = serve()
+    page, problems = new_page()
+    gid = start_game(page, base)
+    play(page, "look around")
+    start, game = page.locator("#start-screen"), page.locator("#game-screen")
+    players = page.locator("#story .entry-player .entry-text")
+
+    # Back: the start page, with the game on the list; Forward: the game again.
+    page.go_back()
+    expect(start).to_be_visible()
+    expect(game).to_be_hidden()
+    expect(page).to_have_url(base + "/")
+    expect(saved_game(page, "Ada")).to_contain_text("1 turn")
+    page.reload()
+    expect(start).to_be_visible()
+    page.go_forward()
+    expect(game).to_be_visible()
+    expect(page).to_have_url(f"{base}/games/{gid}")
+    expect(players).to_have_text(["look around"])
+
+    # "New game" is a step of its own in the history too; Back from it returns to the game.
+    page.click("#new-game-button")
+    expect(start).to_be_visible()
+    expect(page).to_have_url(base + "/")
+    page.go_back()
+    expect(game).to_be_visible()
+    expect(players).to_have_text(["look around"])
+
+    # Continue on the list opens the game's address; the address alone opens it as well.
+    page.go_back()
+    saved_game(page, "Ada").locator(".saved-continue").click()
+    expect(page).to_have_url(f"{base}/games/{gid}")
+    expect(page.locator("#char-name")).to_have_text("Ada")
+    other = page.context.new_page()
+    other.goto(f"{base}/games/{gid}")
+    expect(other.locator("#game-screen")).to_be_visible()
+    expect(other.locator("#story .entry-player .entry-text")).to_have_text(["look around"])
+    expect(other).to_have_title("Ada in The Drowned Bell · Game Master")
+    assert problems.items == []
+
+
+def test_a_reload_mid_turn_returns_to_the_turn_and_follows_it(serve: Any, new_page: Any) -> None:
+    """Reloaded while the game master is still telling a turn: the page opens on the game,
+    shows the turn as still being told (nothing can be sent meanwhile), and draws the reply
+    once it is told."""
+    from game_master.offline import Reply
+    from game_master.testing.stubs import ScriptedStub
+
+    asked, release = threading.Event(), threading.Event()
+
+    def script(request: dict[str, Any], n: int) -> Reply:
+        if "light the lantern" in json.dumps(request.get("messages", [])) and not asked.is_set():
+            asked.set()
+            release.wait(WAIT_S)
+            return Reply.text("The lantern flares, and the fog draws back from the square.")
+        return Reply.text("Rain drums on the cottages.")
+
+    stub = ScriptedStub(script)
+    url = stub.start()
+    try:
+        base = serve(ANTHROPIC_BASE_URL=url, ANTHROPIC_API_KEY="stub-key")
+        page, problems = new_page()
+        gid = start_game(page, base)
+        page.fill("#turn-input", "light the lantern")
+        page.press("#turn-input", "Enter")
+        assert asked.wait(WAIT_S), "the turn never reached the model"
+
+        page.reload()
+        expect(page).to_have_url(f"{base}/games/{gid}")
+        expect(page.locator("#game-screen")).to_be_visible()
+        expect(page.locator("#story .entry-player .entry-text")).to_have_text(["light the lantern"])
+        telling = page.locator("#story .entry-gm:not(.intro)")
+        expect(telling).to_contain_text("still telling this turn")
+        expect(page.locator("#busy-indicator")).to_be_visible()
+        expect(page.locator("#send-button")).to_be_disabled()
+
+        release.set()
+        expect(telling).to_contain_text("The lantern flares")
+        expect(telling).not_to_contain_text("still telling")
+        expect(page.locator("#busy-indicator")).to_be_hidden()
+        expect(page.locator("#send-button")).to_be_enabled()
+        expect(telling.get_by_role("button", name="Retry this reply")).to_be_visible()
+        # The browser reports the stream it dropped on reload; nothing else is wrong.
+        assert [p for p in problems.items if "network" not in p.lower()] == []
+    finally:
+        release.set()
+        stub.stop()
+
+
+def test_another_browser_gets_a_not_your_game_page(serve: Any, new_page: Any) -> None:
+    """The game's address in another browser: a 404 page that says so, with nothing of the
+    game on it; an id that names no game gets the same page."""
+    base = serve()
+    mine, _ = new_page()
+    gid = start_game(mine, base, "Ada")
+    play(mine, "take the bread")
+
+    theirs, problems = new_page()
+    for address in (f"{base}/games/{gid}", f"{base}/games/{'0' * 32}"):
+        answer = theirs.goto(address)
+        assert answer is not None and answer.status == 404
+        expect(theirs.get_by_role("heading", name="Not your game")).to_be_visible()
+        expect(theirs).to_have_title("Not your game · Game Master")
+        text = theirs.locator("body").inner_text()
+        for secret in ("Ada", "bread", "Millbrook", "Drowned Bell", gid):
+            assert secret not in text, f"{secret!r} shows on the page"
+        assert theirs.locator("script").count() == 0
+    theirs.get_by_role("link", name="Go to your adventures").click()
+    expect(theirs.locator("#start-screen")).to_be_visible()
+    expect(theirs.locator("#saved-status")).to_contain_text("No adventures yet")
+    # The browser logs the two 404 answers itself; that is expected here.
+    assert [p for p in problems.items if "404" not in p] == []
