@@ -125,6 +125,10 @@ def test_the_sheet_stays_in_reach(serve: Any, new_page: Any, phone: bool) -> Non
     ]
     assert max(middles) - min(middles) < 4, f"the header wraps: {middles}"
     assert header.bounding_box()["height"] < 64
+    cut = "(s) => { const e = document.querySelector(s); return e.scrollWidth > e.clientWidth; }"
+    assert not page.evaluate(cut, ".brand"), "the header cuts the brand short"
+    last = page.locator("#new-game-button").bounding_box()
+    assert last["x"] + last["width"] <= page.viewport_size["width"], last
 
     quick = page.locator("#quick-bar")
     if not phone:
