@@ -1,6 +1,6 @@
 // Which screen shows, and the address that says so: "/" is the start screen, "/games/<id>" a
 // game. Opening a game or going back to the start adds a history entry, so Back and Forward
-// move between them, and a reload opens the same screen (the server serves the page at both).
+// go between them, and a reload opens the same screen (the server serves the page at both).
 
 import { api, gamePath } from "./api.js";
 import { $ } from "./dom.js";
@@ -24,7 +24,7 @@ const ui = {
   lines: $("lines-button"),
 };
 const leaving = []; // what to stop when the page leaves a game
-let navigation = 0; // the latest move between screens; a slower one that answers later is dropped
+let navigation = 0; // counts changes of screen; an answer for an older one is dropped
 
 /** Call ``fn()`` whenever the page leaves a game (another screen, or another game). */
 export function onLeaveGame(fn) {
@@ -81,18 +81,18 @@ export function showGame(game, { push = false } = {}) {
 
 /** Open a game by its id (a saved game, or the address); the start screen says why not. */
 export async function openGame(gameId, { push = false } = {}) {
-  const move = ++navigation;
+  const asked = ++navigation;
   let game;
   try {
     game = await api("GET", gamePath(gameId));
   } catch (err) {
-    if (move !== navigation) return;
+    if (asked !== navigation) return;
     if (!push) history.replaceState(null, "", "/");
     showStart();
     showSavedError(`That adventure could not be opened: ${err.message}`);
     return;
   }
-  if (move === navigation) showGame(game, { push });
+  if (asked === navigation) showGame(game, { push });
 }
 
 /** Show the screen the address names (on load, and on Back and Forward). */

@@ -62,20 +62,42 @@ def test_back_forward_and_reload_move_between_start_and_game(serve: Any, new_pag
     assert problems.items == []
 
 
-def test_a_reload_mid_turn_returns_to_the_turn_and_follows_it(serve: Any, new_page: Any) -> None:
-    """Reloaded while the game master is still telling a turn: the page opens on the game,
-    shows the turn as still being told (nothing can be sent meanwhile), and draws the reply
-    once it is told."""
+class Gate:
+    """Holds the model's reply to one player message until the test releases it."""
+
+    def __init__(self, message: str, reply: str) -> None:
+        """Gate the reply to ``message`` (the first time it is asked)."""
+        self.message, self.reply = message, reply
+        self.asked, self.released = threading.Event(), threading.Event()
+
+    def answer(self, request: dict[str, Any]) -> str | None:
+        """The reply, after the release, if ``request`` plays this message (first time)."""
+        if self.asked.is_set() or self.message not in json.dumps(request.get("messages", [])):
+            return None
+        self.asked.set()
+        self.released.wait(WAIT_S)
+        return self.reply
+
+
+def test_reload_or_back_mid_turn_return_to_the_turn_and_follow_it(
+    serve: Any, new_page: Any
+) -> None:
+    """Reloaded, or left with Back and come back to with Forward, while the game master is
+    still telling a turn: the page opens on the game, shows the turn as still being told
+    (nothing can be sent meanwhile), and draws the reply once it is told."""
     from game_master.offline import Reply
     from game_master.testing.stubs import ScriptedStub
 
-    asked, release = threading.Event(), threading.Event()
+    gates = [
+        Gate("light the lantern", "The lantern flares, and the fog draws back."),
+        Gate("ring the bell", "The bell is silent; only the rain answers."),
+    ]
 
     def script(request: dict[str, Any], n: int) -> Reply:
-        if "light the lantern" in json.dumps(request.get("messages", [])) and not asked.is_set():
-            asked.set()
-            release.wait(WAIT_S)
-            return Reply.text("The lantern flares, and the fog draws back from the square.")
+        for gate in gates:
+            reply = gate.answer(request)
+            if reply is not None:
+                return Reply.text(reply)
         return Reply.text("Rain drums on the cottages.")
 
     stub = ScriptedStub(script)
@@ -84,29 +106,37 @@ def test_a_reload_mid_turn_returns_to_the_turn_and_follows_it(serve: Any, new_pa
         base = serve(ANTHROPIC_BASE_URL=url, ANTHROPIC_API_KEY="stub-key")
         page, problems = new_page()
         gid = start_game(page, base)
-        page.fill("#turn-input", "light the lantern")
-        page.press("#turn-input", "Enter")
-        assert asked.wait(WAIT_S), "the turn never reached the model"
+        replies = page.locator("#story .entry-gm:not(.intro)")
+        players = page.locator("#story .entry-player .entry-text")
+        for gate, leave in zip(gates, ("reload", "back"), strict=True):
+            page.fill("#turn-input", gate.message)
+            page.press("#turn-input", "Enter")
+            assert gate.asked.wait(WAIT_S), "the turn never reached the model"
+            if leave == "reload":
+                page.reload()
+            else:
+                page.go_back()
+                expect(page.locator("#start-screen")).to_be_visible()
+                expect(saved_game(page, "Ada")).to_be_visible()
+                page.go_forward()
+            expect(page).to_have_url(f"{base}/games/{gid}")
+            expect(page.locator("#game-screen")).to_be_visible()
+            expect(players.last).to_have_text(gate.message)
+            expect(replies.last).to_contain_text("still telling this turn")
+            expect(page.locator("#busy-indicator")).to_be_visible()
+            expect(page.locator("#send-button")).to_be_disabled()
 
-        page.reload()
-        expect(page).to_have_url(f"{base}/games/{gid}")
-        expect(page.locator("#game-screen")).to_be_visible()
-        expect(page.locator("#story .entry-player .entry-text")).to_have_text(["light the lantern"])
-        telling = page.locator("#story .entry-gm:not(.intro)")
-        expect(telling).to_contain_text("still telling this turn")
-        expect(page.locator("#busy-indicator")).to_be_visible()
-        expect(page.locator("#send-button")).to_be_disabled()
-
-        release.set()
-        expect(telling).to_contain_text("The lantern flares")
-        expect(telling).not_to_contain_text("still telling")
-        expect(page.locator("#busy-indicator")).to_be_hidden()
-        expect(page.locator("#send-button")).to_be_enabled()
-        expect(telling.get_by_role("button", name="Retry this reply")).to_be_visible()
-        # The browser reports the stream it dropped on reload; nothing else is wrong.
-        assert [p for p in problems.items if "network" not in p.lower()] == []
+            gate.released.set()
+            expect(replies.last).to_contain_text(gate.reply)
+            expect(replies.last).not_to_contain_text("still telling")
+            expect(page.locator("#busy-indicator")).to_be_hidden()
+            expect(page.locator("#send-button")).to_be_enabled()
+            expect(replies.last.get_by_role("button", name="Retry this reply")).to_be_visible()
+        expect(players).to_have_text([gate.message for gate in gates])
+        assert problems.items == []
     finally:
-        release.set()
+        for gate in gates:
+            gate.released.set()
         stub.stop()
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from game_master.rules import CODES, PLAYER_WORDS, player_words
+from flask import Flask
+
+from game_master.rules import CODES, CREATION_METHODS, PLAYER_WORDS, player_words
 from game_master.rules.refusal_words import FALLBACK, placeholders
+from game_master.testing import REPO
 
 
 def test_every_refusal_code_has_a_players_words() -> None:
@@ -34,3 +38,14 @@ def test_the_pages_data_block_words_every_code() -> None:
     assert block["no_exit"].format(direction="in", location="Village Square") == (
         "No way in from Village Square."
     )
+
+
+def test_the_page_names_no_refusal_code_itself(app: Flask) -> None:
+    """The page reads every refusal's words from its data block (served from this table);
+    its script names no refusal code (a creation method of the same name aside)."""
+    html = app.test_client().get("/").get_data(as_text=True)
+    block = re.search(r'<script id="gm-refusals" type="application/json">(.*?)<', html, re.S)
+    assert block and json.loads(block.group(1)) == player_words()
+    script = "\n".join(p.read_text() for p in sorted((REPO / "static" / "js").glob("*.js")))
+    named = [c for c in set(CODES) - set(CREATION_METHODS) if re.search(rf"\b{c}\b", script)]
+    assert named == []
