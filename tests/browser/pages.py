@@ -9,6 +9,12 @@ import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
+# Conditions are waited for, never slept on; on a machine shared by many jobs (load 20+ on
+# 2 cores) a page can take longer than Playwright's 5 s to get there. The pages' own
+# default (conftest) is the same 10 s.
+expect.set_options(timeout=10_000)
+# A turn: the CLI, the model stand-in and the store, plus any chapter closing before it.
+TURN_MS = 30_000
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -88,7 +94,7 @@ def play(page: Any, message: str) -> None:
     """Type a message, send it with Enter and wait until the turn is over."""
     page.fill("#turn-input", message)
     page.press("#turn-input", "Enter")
-    expect(page.locator("#busy-indicator")).to_be_hidden()
+    expect(page.locator("#busy-indicator")).to_be_hidden(timeout=TURN_MS)
     expect(page.locator("#send-button")).to_be_enabled()
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from game_master.testing import REPO
 
-from .pages import expect, open_sheet, play, start_game, watch_story
+from .pages import TURN_MS, expect, open_sheet, play, start_game, watch_story
 
 pytestmark = pytest.mark.browser
 
@@ -240,7 +240,7 @@ def test_failed_turn_shows_retry_and_keeps_the_message(serve: Any, new_page: Any
 
     page.fill("#turn-input", "")
     error.locator("button.retry-button").click()
-    expect(page.locator("#busy-indicator")).to_be_hidden()
+    expect(page.locator("#busy-indicator")).to_be_hidden(timeout=TURN_MS)
     expect(error).to_have_count(0)
     expect(page.locator("#story .entry-player")).to_have_count(1)
     expect(page.locator("#story .entry-gm:not(.intro)")).to_contain_text("Village Square")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .pages import expect, play, saved_game, start_game
+from .pages import TURN_MS, expect, play, saved_game, start_game
 
 pytestmark = pytest.mark.browser
 
@@ -127,9 +127,9 @@ def test_reload_or_back_mid_turn_return_to_the_turn_and_follow_it(
             expect(page.locator("#send-button")).to_be_disabled()
 
             gate.released.set()
-            expect(replies.last).to_contain_text(gate.reply)
+            expect(replies.last).to_contain_text(gate.reply, timeout=TURN_MS)
             expect(replies.last).not_to_contain_text("still telling")
-            expect(page.locator("#busy-indicator")).to_be_hidden()
+            expect(page.locator("#busy-indicator")).to_be_hidden(timeout=TURN_MS)
             expect(page.locator("#send-button")).to_be_enabled()
             expect(replies.last.get_by_role("button", name="Retry this reply")).to_be_visible()
         expect(players).to_have_text([gate.message for gate in gates])

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .pages import expect, play, start_game, watch_story
+from .pages import TURN_MS, expect, play, start_game, watch_story
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ def test_retry_flip_rewind_and_switch_lines(serve: Any, new_page: Any) -> None:
     # Retry: a second telling streams into the same slot, and ‹ 2/2 › shows.
     watch_story(page)
     gm.nth(1).get_by_role("button", name="Retry this reply").click()
-    expect(page.locator("#busy-indicator")).to_be_hidden()
+    expect(page.locator("#busy-indicator")).to_be_hidden(timeout=TURN_MS)
     flipper = gm.nth(1).locator(".alt-switch")
     expect(flipper.locator(".alt-count")).to_have_text("2/2")
     expect(flipper).to_have_attribute("aria-label", "Telling 2 of 2")
