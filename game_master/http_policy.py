@@ -123,7 +123,10 @@ ID_ERRORS: dict[str, Any] = {
 
 
 def check_ids() -> None:
-    """404 for a URL id that is not 32 lowercase hex characters, before any database call."""
+    """404 for a URL id that is not 32 lowercase hex characters, before any database call.
+    API routes only: a page (``/games/<id>``) answers its own HTML 404."""
+    if not request.path.startswith("/api/"):
+        return
     for name, value in (request.view_args or {}).items():
         make = ID_ERRORS.get(name)
         if make is not None and not (isinstance(value, str) and ID_FORMAT.fullmatch(value)):

@@ -24,12 +24,13 @@ from . import openapi, rules, spans
 from .errors import (
     Forbidden,
     GameMasterError,
+    GameNotFound,
     InvalidInput,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from .events import GameEvent, TurnCompleted, TurnError
-from .http_policy import debug_allowed, retry_after
+from .events import GameEvent, TurnCompleted, TurnError, turn_answer
+from .http_policy import ID_FORMAT, debug_allowed, retry_after
 from .runtime import TurnHandle
 from .service import GameService, validate_feedback
 from .tools import page_catalog
@@ -91,16 +92,37 @@ def owner(create: bool = False) -> str | None:
 # ---------------------------------------------------------------------- pages
 
 
-@bp.get("/")
-def index() -> str:
-    """The game page."""
+def page(game_id: str | None = None) -> str:
+    """The page (start screen and game screen) with the data blocks its script reads; with
+    ``game_id`` it opens on that game."""
     return render_template(
         "index.html",
+        game_id=game_id,
         offline=service().offline,
         tools=page_catalog(),
         creation=rules.creation_rules(),
+        refusals=rules.player_words(),
         default_scenario=rules.DEFAULT_SCENARIO,
     )
+
+
+@bp.get("/")
+def index() -> str:
+    """The start page."""
+    return page()
+
+
+@bp.get("/games/<game_id>")
+def game_page(game_id: str) -> str | tuple[str, int]:
+    """The page of one game, opening where it stands (a reload returns to it); another
+    browser's game is a 404 page that shows none of it."""
+    try:
+        if not ID_FORMAT.fullmatch(game_id):
+            raise GameNotFound(f"No game {game_id!r}.")
+        service().owned_game(game_id, owner())
+    except GameNotFound:
+        return render_template("not_your_game.html", offline=service().offline), 404
+    return page(game_id)
 
 
 @bp.get("/healthz")
@@ -138,14 +160,25 @@ def create_game() -> tuple[Response, int]:
 
 @bp.get("/api/games")
 def list_games() -> Response:
-    """This browser's games (its signed cookie), the most recently played first."""
-    return jsonify(service().saved_games(owner()))
+    """This browser's games (its signed cookie), the most recently played first;
+    ``?archived=true``: its archived games, the most recently archived first."""
+    flag = request.args.get("archived", "false")
+    if flag not in ("true", "false"):
+        raise InvalidInput("archived must be true or false")
+    return jsonify(service().saved_games(owner(), archived=flag == "true"))
 
 
 @bp.post("/api/games/<game_id>/archive")
 def archive_game(game_id: str) -> tuple[str, int]:
     """Hide a game from this browser's list; nothing is deleted."""
     service().archive_game(game_id, owner())
+    return "", 204
+
+
+@bp.post("/api/games/<game_id>/unarchive")
+def unarchive_game(game_id: str) -> tuple[str, int]:
+    """Put an archived game back on this browser's list."""
+    service().restore_game(game_id, owner())
     return "", 204
 
 
@@ -217,36 +250,19 @@ def stream_events(next_event: Any, heartbeat_s: float = 15.0) -> Iterator[str]:
 
 
 def turn_json(events: Iterator[GameEvent], alternative: Any = None) -> Response:
-    """Collect a whole turn into the contract's JSON answer (a retold turn says which
-    alternative it is: ``alternative(turn_id)``)."""
-    state: dict[str, Any] | None = None
-    turn_id = None
-    for event in events:
-        if event.name == "turn.started":
-            turn_id = event.to_dict()["turn_id"]
-        elif event.name == "state":
-            state = event.to_dict()
-        elif isinstance(event, TurnCompleted):
-            answer = {
-                "turn_id": event.turn_id,
-                "narration": event.narration,
-                "tool_calls": event.tool_calls,
-                "state": state,
-                "usage": event.usage,
-                "trace": event.trace,
-                "duration_ms": event.duration_ms,
-            }
-            if alternative is not None:
-                answer["alternative"] = alternative(event.turn_id)
-            return jsonify(answer)
-        elif isinstance(event, TurnError):
-            resp = jsonify(
-                {"error": {"code": event.code, "message": event.message}, "turn_id": turn_id}
-            )
-            resp.status_code = 504 if event.code == "turn_timeout" else 503
-            if event.retry_after:
-                resp.headers["Retry-After"] = retry_after(event.retry_after)
-            return resp
+    """Collect a whole turn into the contract's JSON answer (events.turn_answer; a retold
+    turn says which alternative it is: ``alternative(turn_id)``)."""
+    answer, end = turn_answer(events)
+    if isinstance(end, TurnCompleted):
+        if alternative is not None:
+            answer["alternative"] = alternative(end.turn_id)
+        return jsonify(answer)
+    if isinstance(end, TurnError):
+        resp = jsonify({"error": answer["error"], "turn_id": answer["turn_id"]})
+        resp.status_code = 504 if end.code == "turn_timeout" else 503
+        if end.retry_after:
+            resp.headers["Retry-After"] = retry_after(end.retry_after)
+        return resp
     raise GameMasterError("the turn ended without a result")
 
 

@@ -43,6 +43,7 @@ from .dice import (
     parse_dice,
     roll_dice,
 )
+from .refusal_words import PLAYER_WORDS, player_words
 from .refusals import CODES, RuleError, refuse
 from .scenario import (
     DEFAULT_SCENARIO,
@@ -123,6 +124,8 @@ __all__ = [
     "public_state",
     "read_scenario_file",
     "refuse",
+    "player_words",
+    "PLAYER_WORDS",
     "require_playing",
     "resolve_item",
     "roll_dice",
