@@ -117,3 +117,28 @@ class StoreUnavailable(GameMasterError):
 
     status = 503
     code = "store_unavailable"
+
+
+# What a player reads when a turn fails, in one place. Each keeps the promise that the
+# player's words are stored, so they can simply try again.
+SAVED = "Your action is saved; try again."
+
+
+def turn_stumbled() -> AgentUnavailable:
+    """The turn failed for a reason of ours (the CLI crashed, a bug): a 503."""
+    return AgentUnavailable(f"The game master stumbled. {SAVED}")
+
+
+def turn_too_slow() -> TurnTimeout:
+    """The turn ran past GM_TURN_TIMEOUT_S: a 504."""
+    return TurnTimeout(f"The game master took too long to answer. {SAVED}")
+
+
+def model_unreachable(status: int | None) -> AgentUnavailable:
+    """The model service failed the turn (``status``: its HTTP answer, if any); after a 429
+    or 529 the player is told to wait ten seconds."""
+    detail = f" (model service answered {status})" if status else ""
+    return AgentUnavailable(
+        f"The game master could not reach the story engine{detail}. {SAVED}",
+        retry_after=10 if status in (429, 529) else None,
+    )

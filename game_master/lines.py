@@ -1,7 +1,7 @@
 """Lines of play as use cases: retry a turn, flip its tellings, rewind, switch lines, page.
 
-A mixin of :class:`~game_master.service.GameService` (which owns the store and the agent
-runtime); nothing here knows HTTP. Going back never deletes: retries are alternatives,
+Composed into :class:`~game_master.service.GameService` as ``service.lines``; nothing here
+knows HTTP. Going back never deletes: retries are alternatives,
 rewinds start a new line, and the player's pick between tellings becomes a preference,
 stored and traced when they play on from it.
 """
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 from . import spans
 from .errors import InvalidInput
 from .numbers import whole_number_text
-from .store import GameRecord, Store, TurnRecord
+from .views import GAME_TURNS
 
 if TYPE_CHECKING:
-    from .runtime import AgentRuntime, TurnHandle
+    from .runtime import TurnHandle
+    from .service import GameService
 
 log = logging.getLogger(__name__)
 
-GAME_TURNS = 50  # the newest turns in the game JSON; older ones page in
 MAX_PAGE = 200
 # turns.number is an INTEGER column (32 bits on PostgreSQL); a larger ``before`` names no
 # turn, and SQLite cannot even bind one past 64 bits (an OverflowError, i.e. a 500).
@@ -41,41 +41,18 @@ def whole_number(value: Any, name: str, *, low: int = 0, high: int | None = None
 
 
 class LineUseCases:
-    """Retry, choose, rewind, branches and paging; mixed into GameService."""
+    """Retry, choose, rewind, lines of play and paging, on top of the game use cases."""
 
-    store: Store
-
-    def ensure_started(self) -> AgentRuntime:
-        """The running agent runtime (GameService provides it)."""
-        raise NotImplementedError
-
-    def owned_game(self, game_id: str, owner: str | None) -> GameRecord:
-        """The game if ``owner`` may see it (GameService provides it)."""
-        raise NotImplementedError
-
-    def game_view(self, game: GameRecord) -> dict[str, Any]:
-        """The game JSON (GameService provides it)."""
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------ turns
-
-    def turn_views(self, game_id: str, turns: list[TurnRecord]) -> list[dict[str, Any]]:
-        """Turns as the API shows them: ratings, and the ids of a retold turn's tellings."""
-        ratings = self.store.latest_feedback(game_id)
-        views = []
-        for t in turns:
-            view = {**t.to_dict(), "feedback": ratings.get(t.id)}
-            if t.alt_count > 1:
-                tellings = self.store.alternatives(game_id, t.id)
-                view["alternatives"]["ids"] = [a.id for a in tellings]
-            views.append(view)
-        return views
+    def __init__(self, games: GameService) -> None:
+        """The process's GameService: its store, runtime, ownership rule and views."""
+        self.games = games
+        self.store = games.store
 
     def turns_page(
         self, game_id: str, before: Any, limit: Any, owner: str | None
     ) -> dict[str, Any]:
         """The active line's turns numbered below ``before``, newest first, ``limit`` of them."""
-        self.owned_game(game_id, owner)
+        self.games.owned_game(game_id, owner)
         before_n = (
             None
             if before in (None, "")
@@ -89,7 +66,7 @@ class LineUseCases:
         turns = self.store.active_line(game_id, before=before_n, limit=size)
         oldest = turns[0].number if turns else None
         return {
-            "turns": list(reversed(self.turn_views(game_id, turns))),
+            "turns": list(reversed(self.games.views.turns(game_id, turns))),
             "next_before": oldest if oldest is not None and oldest > 1 else None,
         }
 
@@ -107,9 +84,9 @@ class LineUseCases:
         self, game_id: str, turn_id: str, *, parent: str | None, owner: str | None
     ) -> TurnHandle:
         """Tell the line's latest turn again from the state before it (409 if not latest)."""
-        self.owned_game(game_id, owner)
+        self.games.owned_game(game_id, owner)
         turn = self.store.get_turn(game_id, turn_id)
-        return self.ensure_started().start_turn(
+        return self.games.ensure_started().start_turn(
             game_id, turn.player_message, parent=parent, retry_of=turn.id
         )
 
@@ -121,14 +98,14 @@ class LineUseCases:
 
     def choose(self, game_id: str, turn_id: str, owner: str | None) -> dict[str, Any]:
         """Make that telling current: its state and Claude session continue from there."""
-        self.owned_game(game_id, owner)
-        return self.game_view(self.store.choose(game_id, turn_id, prefer=False))
+        self.games.owned_game(game_id, owner)
+        return self.games.views.game(self.store.choose(game_id, turn_id, prefer=False))
 
     # ------------------------------------------------------------------ lines
 
     def rewind(self, game_id: str, payload: Any, owner: str | None) -> dict[str, Any]:
         """Go back to just after turn N (0 = the start); later turns become an inactive line."""
-        game = self.owned_game(game_id, owner)
+        game = self.games.owned_game(game_id, owner)
         if not isinstance(payload, dict) or "to_turn" not in payload:
             raise InvalidInput("body must be a JSON object with 'to_turn'")
         if isinstance(payload["to_turn"], str):
@@ -136,14 +113,14 @@ class LineUseCases:
         to_turn = whole_number(payload["to_turn"], "to_turn")
         game, branch = self.store.rewind(game_id, to_turn)
         spans.rewind_span(game.trace_root, game_id, to_turn, branch)
-        return self.game_view(game)
+        return self.games.views.game(game)
 
     def branches(self, game_id: str, owner: str | None) -> list[dict[str, Any]]:
         """The game's lines of play, newest first, the active one marked."""
-        self.owned_game(game_id, owner)
+        self.games.owned_game(game_id, owner)
         return self.store.branches(game_id)
 
     def activate_branch(self, game_id: str, branch_id: str, owner: str | None) -> dict[str, Any]:
         """Switch to another line of play: its state and Claude session come back."""
-        self.owned_game(game_id, owner)
-        return self.game_view(self.store.activate_branch(game_id, branch_id))
+        self.games.owned_game(game_id, owner)
+        return self.games.views.game(self.store.activate_branch(game_id, branch_id))

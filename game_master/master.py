@@ -14,7 +14,7 @@ from typing import Any
 
 from . import cli_sandbox, rules, spans, tools
 from .chronicle import SUMMARY_REQUEST, log_summary
-from .errors import AgentUnavailable, GameMasterError, TurnTimeout
+from .errors import AgentUnavailable, GameMasterError, turn_stumbled, turn_too_slow
 from .events import GameEvent, StateEvent, ToolEvent, TurnCompleted, TurnStarted
 from .player_words import envelope
 from .prompts import RECAP_TURNS, story_recap, system_prompt
@@ -300,18 +300,14 @@ class GameMaster:
                             await asyncio.to_thread(self.store.note_narration, turn.id, reader.text)
             except TimeoutError as exc:
                 session.broken = True
-                raise TurnTimeout(
-                    "The game master took too long to answer. Your action is saved; try again."
-                ) from exc
+                raise turn_too_slow() from exc
             except GameMasterError:
                 session.broken = True
                 raise
             except Exception as exc:
                 session.broken = True
                 log.exception("turn %s of game %s failed", turn.id, turn.game_id)
-                raise AgentUnavailable(
-                    "The game master stumbled. Your action is saved; try again."
-                ) from exc
+                raise turn_stumbled() from exc
             finally:
                 await self._note_session(session, reader, turn)
             text = reader.text

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import memory
-from .errors import AgentUnavailable, GameMasterError
+from .errors import AgentUnavailable, GameMasterError, turn_stumbled
 from .events import GameEvent, TurnCompleted, TurnError
 from .leases import LEASE_SECONDS, LeaseRenewer
 from .master import GameMaster, LiveSession
@@ -105,15 +105,24 @@ class AgentRuntime:
         self.pool = SessionPool(
             master, max_live=max_live or default_pool_size(workers), idle_seconds=idle_seconds
         )
-        self.lease_seconds = lease_seconds or LEASE_SECONDS
         self.leases = LeaseRenewer(
-            self.store, self.lease_seconds, master.config.turn_timeout_s + 30
+            self.store, lease_seconds or LEASE_SECONDS, master.config.turn_timeout_s + 30
         )
         self.owner_id = self.leases.owner_id
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stats = {"turns": 0, "failed_turns": 0}
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a turn's lease lasts unrenewed; the renewer renews it every quarter."""
+        return self.leases.seconds
+
+    @lease_seconds.setter
+    def lease_seconds(self, seconds: float) -> None:
+        """Change it (tests); the renewer's interval follows when it next starts."""
+        self.leases.seconds = seconds
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -278,7 +287,7 @@ class AgentRuntime:
         except BaseException as exc:
             self._stats["failed_turns"] += 1
             log.exception("turn %s of game %s crashed", turn.id, turn.game_id)
-            err = AgentUnavailable("The game master stumbled. Your action is saved; try again.")
+            err = turn_stumbled()
             await asyncio.to_thread(self._fail_stored, turn, err)
             handle.put(TurnError(code=err.code, message=err.message, turn_id=turn.id))
             if isinstance(exc, asyncio.CancelledError):

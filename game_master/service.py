@@ -19,14 +19,15 @@ import tracing
 
 from . import rules, spans
 from .errors import GameNotFound, InvalidInput, ScenarioUnavailable
-from .lines import GAME_TURNS, LineUseCases
+from .lines import LineUseCases
 from .master import GameMaster, MasterConfig
 from .offline import OfflineNarrator
 from .runtime import AgentRuntime, TurnHandle
-from .saved import SavedGameUseCases
+from .saved import SavedGames
 from .settings import Settings
-from .store import GameRecord, Store, TurnRecord
+from .store import GameRecord, Store
 from .store.connection import disk_problem
+from .views import GameViews, game_summary
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,10 @@ class NewGame:
     backstory: str = ""
 
 
-class GameService(LineUseCases, SavedGameUseCases):
-    """Store, GameMaster, AgentRuntime and (offline) narrator for one process."""
+class GameService:
+    """Store, GameMaster, AgentRuntime and (offline) narrator for one process, the game use
+    cases, and the other use cases composed of it: ``lines`` (retry, rewind, lines of play,
+    paging) and ``saved`` (a browser's list of games)."""
 
     def __init__(self, settings: Settings, *, offline: bool) -> None:
         """Configure only; nothing starts until :meth:`ensure_started`."""
@@ -61,6 +64,9 @@ class GameService(LineUseCases, SavedGameUseCases):
         self.store.migrate()
         # The adventures on offer, read once per process on first use.
         self.scenarios = rules.ScenarioLibrary(settings.scenario_dir)
+        self.views = GameViews(self.store, self.scenarios, self.scenario_of, offline)
+        self.lines = LineUseCases(self)
+        self.saved = SavedGames(self)
         self.narrator: OfflineNarrator | None = None
         self.runtime: AgentRuntime | None = None
         self._pid: int | None = None
@@ -206,39 +212,6 @@ class GameService(LineUseCases, SavedGameUseCases):
         token = self.settings.tool_worker_token
         return lambda game_id, scenario: remote_executor(url, game_id, token)
 
-    def game_view(self, game: GameRecord) -> dict[str, Any]:
-        """A game as the API returns it."""
-        scenario = self.scenario_of(game.scenario)
-        state = rules.public_state(game.state, scenario)
-        turns = self.store.active_line(game.id, limit=GAME_TURNS)
-        length = self.store.count_line(game.id)
-        return {
-            "id": game.id,
-            "scenario": {
-                "id": scenario.id,
-                "title": scenario.title,
-                "intro": scenario.intro,
-                "goal": scenario.goal,
-            },
-            "status": game.status,
-            "offline": self.offline,
-            "created_at": game.created_at,
-            "state": state,
-            # The contract's top-level view of the game (the same objects as in "state").
-            "character": state["character"],
-            "location": state["location"],
-            "inventory": state["inventory"],
-            # The active line's newest turns, oldest first; older ones page in.
-            "turns": self.turn_views(game.id, turns),
-            # "Story so far": one summary per closed chapter of the active line.
-            "chronicle": [c.to_dict() for c in self.store.chronicle(game.id)],
-            "line": {
-                "branch_id": game.active_branch,
-                "length": length,
-                "older": length > len(turns),
-            },
-        }
-
     def owned_game(self, game_id: str, owner: str | None) -> GameRecord:
         """The game if ``owner`` may see it: a game made by a browser belongs to it alone.
 
@@ -266,8 +239,18 @@ class GameService(LineUseCases, SavedGameUseCases):
         game = self.owned_game(game_id, owner) if check_owner else self.store.get_game(game_id)
         self.scenario_of(game.scenario)  # a removed adventure answers 409, before any turn
         runtime = self.ensure_started()
-        self.played_on_from(game_id)
+        self.lines.played_on_from(game_id)
         return runtime.start_turn(game_id, text, parent=parent)
+
+    def rate_turn(self, game_id: str, turn_id: str, payload: Any, owner: str | None) -> None:
+        """The player's rating of a turn: stored, and sent to Braintrust as feedback on the
+        turn's span when tracing is on."""
+        score, comment = validate_feedback(payload)
+        self.owned_game(game_id, owner)
+        turn = self.store.get_turn(game_id, turn_id)
+        self.store.add_feedback(turn.id, score, comment)
+        if turn.span_id:
+            spans.log_feedback(turn.span_id, score, comment)
 
     def health(self) -> dict[str, Any]:
         """Liveness figures: store reachable, CLI present, pool."""
@@ -297,40 +280,6 @@ class GameService(LineUseCases, SavedGameUseCases):
             "offline": self.offline,
             "pool": self.runtime.stats().to_dict() if self.runtime is not None else None,
         }
-
-
-SUMMARY_TURNS = 50
-EXCERPT_CHARS = 200
-
-
-def game_summary(
-    game: GameRecord, turns: list[TurnRecord]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Aggregated output and metadata for a game's root span (queryable per conversation)."""
-    done = [t for t in turns if t.status == "completed"]
-    char = game.state.character
-    output = {
-        "game_id": game.id,
-        "character": {"name": char.name, "class": char.cls, "hp": char.hp, "max_hp": char.max_hp},
-        "total_turns": len(turns),
-        "completed_turns": len(done),
-        "turns": [
-            {
-                "number": t.number,
-                "player_message": t.player_message,
-                "narration_excerpt": (t.narration or "")[:EXCERPT_CHARS],
-                "tools": [c["name"] for c in t.tool_calls],
-                "status": t.status,
-            }
-            for t in turns[-SUMMARY_TURNS:]
-        ],
-        "first_message": turns[0].player_message if turns else None,
-        "latest_narration": done[-1].narration if done else None,
-        "outcome": game.state.outcome,
-        "location": game.state.location,
-    }
-    metadata = {"game_id": game.id, "total_turns": len(turns), "outcome": game.state.outcome}
-    return output, metadata
 
 
 def parse_new_game(payload: Any) -> NewGame:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import tools
-from .errors import AgentUnavailable
+from .errors import model_unreachable
 from .events import GameEvent, TextDelta, ToolEvent
 
 log = logging.getLogger(__name__)
@@ -94,13 +94,7 @@ class TurnReader:
         elif isinstance(msg, sdk.ResultMessage):
             self.session_id = msg.session_id or self.session_id
             if msg.is_error and msg.subtype != "error_max_turns":
-                status = msg.api_error_status
-                detail = f" (model service answered {status})" if status else ""
-                raise AgentUnavailable(
-                    "The game master could not reach the story engine"
-                    f"{detail}. Your action is saved; try again.",
-                    retry_after=10 if status in (429, 529) else None,
-                )
+                raise model_unreachable(msg.api_error_status)
             self.usage = dict(msg.usage or {}, total_cost_usd=msg.total_cost_usd)
 
     def _tool_result(self, block: Any) -> ToolEvent:

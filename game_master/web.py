@@ -20,7 +20,7 @@ from flask import (
 
 import tracing
 
-from . import openapi, rules, spans
+from . import openapi, rules
 from .errors import (
     Forbidden,
     GameMasterError,
@@ -32,7 +32,7 @@ from .errors import (
 from .events import GameEvent, TurnCompleted, TurnError, turn_answer
 from .http_policy import ID_FORMAT, debug_allowed, retry_after
 from .runtime import TurnHandle
-from .service import GameService, validate_feedback
+from .service import GameService
 from .tools import page_catalog
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def create_game() -> tuple[Response, int]:
     payload = json_body() if has_body() else None
     svc = service()
     game = svc.create_game(payload, owner=owner(create=True) if from_browser() else None)
-    return jsonify(svc.game_view(game)), 201
+    return jsonify(svc.views.game(game)), 201
 
 
 @bp.get("/api/games")
@@ -165,20 +165,20 @@ def list_games() -> Response:
     flag = request.args.get("archived", "false")
     if flag not in ("true", "false"):
         raise InvalidInput("archived must be true or false")
-    return jsonify(service().saved_games(owner(), archived=flag == "true"))
+    return jsonify(service().saved.saved_games(owner(), archived=flag == "true"))
 
 
 @bp.post("/api/games/<game_id>/archive")
 def archive_game(game_id: str) -> tuple[str, int]:
     """Hide a game from this browser's list; nothing is deleted."""
-    service().archive_game(game_id, owner())
+    service().saved.archive_game(game_id, owner())
     return "", 204
 
 
 @bp.post("/api/games/<game_id>/unarchive")
 def unarchive_game(game_id: str) -> tuple[str, int]:
     """Put an archived game back on this browser's list."""
-    service().restore_game(game_id, owner())
+    service().saved.restore_game(game_id, owner())
     return "", 204
 
 
@@ -186,7 +186,7 @@ def unarchive_game(game_id: str) -> tuple[str, int]:
 def get_game(game_id: str) -> Response:
     """A game with its state and turns."""
     svc = service()
-    return jsonify(svc.game_view(svc.owned_game(game_id, owner())))
+    return jsonify(svc.views.game(svc.owned_game(game_id, owner())))
 
 
 @bp.post("/api/games/<game_id>/turns")
@@ -207,8 +207,8 @@ def retry_turn(game_id: str, turn_id: str) -> Response:
     """Tell the latest turn again on a fork of the story taken before it (a new alternative)."""
     parent = parent_span()
     svc = service()
-    handle = svc.retry_turn(game_id, turn_id, parent=parent, owner=owner())
-    return answer_turn(handle, lambda done: svc.alternative_of(game_id, done))
+    handle = svc.lines.retry_turn(game_id, turn_id, parent=parent, owner=owner())
+    return answer_turn(handle, lambda done: svc.lines.alternative_of(game_id, done))
 
 
 def parent_span() -> str | None:
@@ -269,44 +269,40 @@ def turn_json(events: Iterator[GameEvent], alternative: Any = None) -> Response:
 @bp.post("/api/games/<game_id>/turns/<turn_id>/choose")
 def choose_alternative(game_id: str, turn_id: str) -> Response:
     """Make that telling of a turn the current one."""
-    return jsonify(service().choose(game_id, turn_id, owner()))
+    return jsonify(service().lines.choose(game_id, turn_id, owner()))
 
 
 @bp.get("/api/games/<game_id>/turns")
 def list_turns(game_id: str) -> Response:
     """Page back through the active line, newest first (``?before=N&limit=L``)."""
     args = request.args
-    return jsonify(service().turns_page(game_id, args.get("before"), args.get("limit"), owner()))
+    return jsonify(
+        service().lines.turns_page(game_id, args.get("before"), args.get("limit"), owner())
+    )
 
 
 @bp.post("/api/games/<game_id>/rewind")
 def rewind(game_id: str) -> Response:
     """Go back to just after turn ``to_turn``; later turns stay as an inactive line."""
-    return jsonify(service().rewind(game_id, json_body(), owner()))
+    return jsonify(service().lines.rewind(game_id, json_body(), owner()))
 
 
 @bp.get("/api/games/<game_id>/branches")
 def branches(game_id: str) -> Response:
     """The game's lines of play."""
-    return jsonify(service().branches(game_id, owner()))
+    return jsonify(service().lines.branches(game_id, owner()))
 
 
 @bp.post("/api/games/<game_id>/branches/<branch_id>/activate")
 def activate_branch(game_id: str, branch_id: str) -> Response:
     """Switch to another line of play."""
-    return jsonify(service().activate_branch(game_id, branch_id, owner()))
+    return jsonify(service().lines.activate_branch(game_id, branch_id, owner()))
 
 
 @bp.post("/api/games/<game_id>/turns/<turn_id>/feedback")
 def feedback(game_id: str, turn_id: str) -> tuple[str, int]:
     """Store the player's rating of a turn and send it to Braintrust when tracing is on."""
-    score, comment = validate_feedback(json_body())
-    svc = service()
-    svc.owned_game(game_id, owner())
-    turn = svc.store.get_turn(game_id, turn_id)
-    svc.store.add_feedback(turn.id, score, comment)
-    if turn.span_id:
-        spans.log_feedback(turn.span_id, score, comment)
+    service().rate_turn(game_id, turn_id, json_body(), owner())
     return "", 204
 
 

@@ -218,7 +218,7 @@ def _scores(row: dict[str, Any]) -> dict[str, float]:
 
 
 def parse_games(answer: Any) -> list[GameRow]:
-    """GameRows from root ``game`` spans (output = service.game_summary's output)."""
+    """GameRows from root ``game`` spans (output = views.game_summary's output)."""
     games = []
     for row in rows_of(answer):
         out: dict[str, Any] = row["output"] if isinstance(row.get("output"), dict) else {}

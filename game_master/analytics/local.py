@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..scoring import turn_scores
-from ..service import game_summary
 from ..store import GameRecord, Store, TurnRecord
+from ..views import game_summary
 from .models import GameRow, SpanRow, ToolStat, TurnRow
 
 
