@@ -47,12 +47,13 @@ def test_running_turns_keep_their_lease_by_renewal(make_app: Callable[..., Flask
     app = make_app(GM_OFFLINE_FIRST_TOKEN_MS="1500")
     svc = app.extensions["game_master"]
     runtime = svc.ensure_started()
-    runtime.lease_seconds = 0.6  # renewed every 0.15 s by the renewer restarted below
+    runtime.lease_seconds = 0.6  # the lease and the renewer (every 0.15 s, once restarted)
     runtime.stop(grace_s=0)
     runtime.start()
+    assert runtime.leases.seconds == 0.6
     gid = svc.create_game({}).id
     handle = svc.start_turn(gid, "look around")
-    time.sleep(1.0)
+    time.sleep(1.2)  # two lease lengths: without renewals the lease would have lapsed twice
     assert svc.store.reap_dead_turns(gid) == 0
     events = list(handle.events(timeout=30))
     assert events[-1].name == "turn.completed", events[-1]

