@@ -205,21 +205,8 @@ def find_route(
 
 
 def _attack(foe: str, steps: list[Step]) -> list[Call]:
-    """An attack: a check to hit, then damage dealt or taken."""
-    plan: list[Call] = [
-        ("ability_check", {"skill": "athletics", "dc": 12, "reason": f"attack {foe}"})
-    ]
-    check = _find(steps, "ability_check")
-    if check is not None and not check.is_error:
-        if check.result.get("success"):
-            plan.append(("roll_dice", {"notation": "1d8+3", "reason": f"damage to {foe}"}))
-        else:
-            plan.append(("roll_dice", {"notation": "1d6", "reason": f"{foe} strikes back"}))
-            roll = _find(steps, "roll_dice")
-            if roll is not None and not roll.is_error:
-                amount = -max(1, int(roll.result.get("total") or 1))
-                plan.append(("change_hp", {"amount": amount, "reason": f"hit by {foe}"}))
-    return plan
+    """An attack: the rules run the fight (the foe's turns, the damage, a fall)."""
+    return [("attack", {"target": foe})]
 
 
 def _plan(
@@ -300,6 +287,9 @@ def next_call(
     """
     if len(steps) >= MAX_TOOL_CALLS or _game_over(steps):
         return None
+    # A character who is down can only make a death save, whatever the player asked.
+    if steps and steps[-1].is_error and steps[-1].refusal.code == "character_down":
+        return ("death_save", {}) if "death_save" in offered else None
     # A refusal ends the turn, except a move to a name the rules do not know: the lore
     # may still say which place was meant.
     if any(s.is_error and (intent.kind != "go" or s.refusal.code != "no_exit") for s in steps):

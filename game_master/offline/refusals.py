@@ -131,6 +131,20 @@ TEMPLATES: dict[str, list[str]] = {
         "You rest a while, but you have no strength left to draw on; no hit dice remain.",
         "You catch your breath, but your reserves are spent: no hit dice left.",
     ],
+    "character_down": [
+        "You lie where you fell, too far gone to do anything but fight for breath.",
+        "You are down and dying; the world goes on without you for now.",
+    ],
+    "guarded": [
+        "{foe} stands guard over {thing}; you will have to get past {foe_obj} first.",
+        "Not while {foe_mid} stands over {thing}: defeat it first.",
+    ],
+    "in_fight": [
+        "{foe} will not let you simply walk away. Flee, and it gets a free blow at you; or "
+        "stand and fight.",
+        "You are in a fight with {foe_mid}. To break away is to flee, and it will strike as "
+        "you go; or fight on.",
+    ],
     "": [
         "The world resists you: {message}.",
         "It cannot be done: {message}.",
@@ -181,6 +195,24 @@ PREPARE: dict[str, Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]] = {
         dict(f, known=listing([str(k) for k in f["known"]])),
     ),
     "in_combat": lambda f: ("in_combat", dict(f, foes=listing([mid(str(n)) for n in f["foes"]]))),
+    "guarded": lambda f: (
+        "guarded",
+        dict(
+            f,
+            foe=cap(mid(str(f["foe"]))),
+            foe_mid=mid(str(f["foe"])),
+            foe_obj="it",
+            thing="the " + the_item(str(f["thing"])),
+        ),
+    ),  # fmt: skip
+    "in_fight": lambda f: (
+        "in_fight",
+        dict(
+            f,
+            foe=cap(listing([mid(str(n)) for n in f["foes"]])),
+            foe_mid=listing([mid(str(n)) for n in f["foes"]]),
+        ),
+    ),  # fmt: skip
     "bad_argument": lambda f: ("bad_argument", dict(f, argument=str(f["argument"]))),
 }
 

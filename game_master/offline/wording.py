@@ -19,6 +19,7 @@ from .refusals import refusal_text
 from .text import (
     an_item,
     article,
+    cap,
     is_direction,
     listing,
     mid,
@@ -375,7 +376,68 @@ def step_sentences(rng: random.Random, step: Step, attempt: str, foe: str) -> li
         return [f"You are {state} {step.input.get('condition', 'affected')}."]
     if name == "short_rest" and r.get("rested"):
         return _rest(rng, r)
+    if name == "attack":
+        return _fight(rng, r)
+    if name == "death_save":
+        return _death_save(rng, r)
     return []
+
+
+def _fight(rng: random.Random, r: dict[str, Any]) -> list[str]:
+    """Sentences for an attack: the blow, each foe's turn, a fall or a victory."""
+    foe = mid(str(r.get("name") or "your foe"))
+    out = []
+    for turn in r.get("foe_turns") or []:
+        if turn is (r.get("foe_turns") or [None])[-1] and "success" in r:
+            break
+        out.append(_foe_turn(rng, turn))
+    if "success" in r:
+        if r.get("success"):
+            out.append(
+                pick(
+                    rng,
+                    ["Your blow lands on {f}.", "You strike {f} true.", "Your {w} bites into {f}."],
+                    f=foe,
+                    w=str(r.get("weapon")),
+                )
+            )
+        else:
+            out.append(pick(rng, ["You swing at {f} and miss.", "{F} turns your blow aside."],
+                            f=foe, F=cap(foe)))  # fmt: skip
+        if r.get("defeated"):
+            out.append(pick(rng, ["{F} falls and does not rise.", "{F} is beaten."],
+                            F=cap(foe)))  # fmt: skip
+        if r.get("freed"):
+            out.append(f"Nothing now stands between you and {listing(r['freed'])}.")
+        turns = r.get("foe_turns") or []
+        if turns and not r.get("defeated"):
+            out.append(_foe_turn(rng, turns[-1]))
+    if r.get("dead"):
+        out.append("Your strength fails, and the world goes dark for good.")
+    elif r.get("down"):
+        out.append("You fall, and the world goes dark. You are dying.")
+    return out
+
+
+def _foe_turn(rng: random.Random, turn: dict[str, Any]) -> str:
+    """A foe's turn in words."""
+    foe = cap(mid(str(turn.get("name") or "your foe")))
+    if turn.get("hit"):
+        return pick(rng, ["{f} strikes you.", "{f} catches you with a blow.",
+                          "{f} hurts you."], f=foe)  # fmt: skip
+    return pick(rng, ["{f} lunges and misses.", "{f} strikes at you, but you are not there."],
+                f=foe)  # fmt: skip
+
+
+def _death_save(rng: random.Random, r: dict[str, Any]) -> list[str]:
+    """A death save in words."""
+    if r.get("dead"):
+        return ["Your last breath goes out of you."]
+    if r.get("revived") or r.get("stable"):
+        return ["You come to, weak but alive."]
+    if r.get("success"):
+        return ["You cling to life."]
+    return ["Life slips further from you."]
 
 
 def narration(

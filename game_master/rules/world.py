@@ -109,8 +109,10 @@ def move(state: GameState, scenario: Scenario, direction: str) -> dict[str, Any]
             location=loc.name,
             exits=exits,
         )
+    foes = [scenario.npcs[f].name for f in foes_at(state, scenario, loc.id)]
+    if state.fight is not None and not foes:
+        state.fight = None  # nobody left standing here to fight (a state set by hand)
     if state.fight is not None:
-        foes = [scenario.npcs[f].name for f in foes_at(state, scenario, loc.id)]
         raise refuse(
             "in_fight",
             f"a fight is on with {', '.join(foes)}: flee (each foe gets a free attack) or fight",

@@ -244,6 +244,9 @@ def _go_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str]:
         key = here.locked.get(direction)
         if key and key not in turn.before.inventory:
             return [] if turn.after.location == here.id else ["went through a locked way"]
+        held = {c.result["error"]["code"] for c in turn.calls if c.is_error and c.name == "move"}
+        if held & {"in_fight", "guarded"}:  # a fight to flee, a foe on the way: not a move
+            return [] if turn.after.location == here.id else ["walked out of a fight"]
         return [] if turn.after.location == target else [f"did not go to {name}, next door"]
     problems = []
     if turn.after.location != here.id:

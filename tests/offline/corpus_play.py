@@ -149,6 +149,7 @@ class Table:
         """Put the character at ``location``."""
         assert location in self.scenario.locations, f"no location {location!r}"
         self.store.state.location = location
+        self.store.state.fight = None  # a new scene: no fight follows the character there
         if location not in self.store.state.visited:
             self.store.state.visited.append(location)
 

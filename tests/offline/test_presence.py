@@ -70,19 +70,16 @@ def test_attack_with_no_place_seen_looks_first() -> None:
     final = narrate(request("attack the shadow", seen))
     assert final.stop_reason == "end_turn" and "Bell Chamber" in final.text_content
     assert "shadow" in final.text_content
-    assert only_tool(narrate(request("attack the warden", seen)))["name"] == (
-        "mcp__game__ability_check"
-    )
+    assert only_tool(narrate(request("attack the warden", seen)))["name"] == "mcp__game__attack"
 
 
 def test_attack_names_the_foe_as_the_scenario_does() -> None:
-    hit = {"check": "athletics", "natural": 17, "total": 19, "dc": 12, "success": True}
     here = place("old_mill")
     first = only_tool(narrate(request("attack the ghost", place=here)))
-    assert first["input"]["reason"] == "attack the miller's ghost"
-    step1 = (use("ability_check", **first["input"]), hit, False)
-    roll = {"total": 9}
-    second = only_tool(narrate(request("attack the ghost", step1, place=here)))
-    step2 = (use("roll_dice", **second["input"]), roll, False)
-    final = narrate(request("attack the ghost", step1, step2, place=here)).text_content
-    assert "miller's ghost" in final and "9" in final
+    assert first == {**first, "name": "mcp__game__attack",
+                     "input": {"target": "the miller's ghost"}}  # fmt: skip
+    blow = {"name": "The miller's ghost", "weapon": "unarmed strike", "success": True,
+            "foe_turns": [], "down": False, "dead": False}  # fmt: skip
+    step = (use("attack", **first["input"]), blow, False)
+    final = narrate(request("attack the ghost", step, place=here)).text_content
+    assert "miller's ghost" in final

@@ -46,19 +46,26 @@ OPPOSITE |= {v: k for k, v in OPPOSITE.items()}
 
 @pytest.mark.parametrize("scenario_id", PACKAGED)
 def test_a_bundled_adventure_is_a_whole_one(scenario_id: str) -> None:
-    """At least 8 places whose exits lead back the way they came, a foe, people with lore,
-    lore entries, and a locked way whose key lies somewhere in the world."""
+    """At least 8 places whose exits lead back the way they came, a foe guarding something
+    on the way to the ending, people with a voice and topics, a weapon to find, lore
+    entries, and a locked way whose key lies somewhere in the world."""
     scenario = rules.read_scenario_file(BUNDLED / f"{scenario_id}.json")
     places = scenario.locations
     assert len(places) >= 8
     for place in places.values():
         for direction, target in place.exits.items():
             assert places[target].exits.get(OPPOSITE[direction]) == place.id, (place.id, direction)
-    assert any(npc.hostile for npc in scenario.npcs.values())
+    foes = [npc for npc in scenario.npcs.values() if npc.hostile]
+    assert any(foe.guards for foe in foes)
+    assert "defeat" in str(rules.prove(json.loads((BUNDLED / f"{scenario_id}.json").read_text())))
+    people = [npc for npc in scenario.npcs.values() if not npc.hostile]
+    assert people and all(npc.voice and len(npc.topics) >= 3 for npc in people)
+    assert any(item.weapon for item in scenario.items.values())
     assert all(npc.lore for npc in scenario.npcs.values()) and scenario.lore
     keys = {key for place in places.values() for key in place.locked.values()}
     lying = {item for place in places.values() for item in place.items}
     assert keys and keys <= lying
+    assert scenario.ending.get("defeat")
 
 
 def _exit(raw: dict[str, Any]) -> None:
