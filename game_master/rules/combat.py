@@ -66,6 +66,15 @@ def over(state: GameState, scenario: Scenario) -> dict[str, Any] | None:
     return {"outcome": "dead", "text": scenario.ending.get("defeat", "")}
 
 
+def tally(result: dict[str, Any], hp_before: int) -> dict[str, Any]:
+    """The totals of a fight's action at the top of its result, for scorers and the model:
+    damage dealt, damage taken, and the change in the character's HP."""
+    result["dealt"] = int((result.get("damage") or {}).get("total") or 0)
+    result["taken"] = sum(int(t.get("damage") or 0) for t in result.get("foe_turns") or [])
+    result["change"] = int(result.get("hp", hp_before)) - hp_before
+    return result
+
+
 def vitals(state: GameState) -> dict[str, Any]:
     """The character's health after an action (what the sheet shows)."""
     char = state.character
@@ -149,9 +158,12 @@ def after_action(state: GameState, scenario: Scenario, result: dict[str, Any]) -
     health) to the action's result."""
     if state.fight is None or state.outcome:
         return result
+    hp_before = state.character.hp - int(result.get("healed") or 0)
     turns = foe_turns(state, scenario, before_pc=False)
     result["foe_turns"] = turns
     result.update(vitals(state))
+    result["fight"] = fight_view(state, scenario)
+    tally(result, hp_before)
     ended = over(state, scenario)
     if ended:
         result["game_over"] = ended
@@ -167,7 +179,16 @@ def _target(state: GameState, scenario: Scenario, target: str) -> str:
     here = {n: [scenario.npcs[n].name, *scenario.npcs[n].words] for n in loc.npcs}
     standing = foes_at(state, scenario, loc.id)
     named = best(target, here) if target.strip() else None
-    if named is None and target.strip() and not standing:
+    elsewhere = best(target, {n: [v.name, *v.words] for n, v in scenario.npcs.items()})
+    if named is None and target.strip() and elsewhere is not None:
+        at = scenario.where_is(elsewhere)
+        raise refuse(
+            "not_here",
+            f"{scenario.npcs[elsewhere].name} is not here",
+            person=scenario.npcs[elsewhere].name,
+            seen_at=scenario.locations[at].name if at in state.visited else "",
+        )
+    if named is None and target.strip():
         raise refuse("no_foe", f"no {target!r} here to fight", target=target,
                      here=[scenario.npcs[n].name for n in loc.npcs])  # fmt: skip
     if named is None:
@@ -195,11 +216,12 @@ def attack(
     foe = _target(state, scenario, target)
     how = choose(state, scenario, weapon)
     npc, char = scenario.npcs[foe], state.character
+    hp_before = char.hp
     result: dict[str, Any] = {"target": foe, "name": npc.name, "weapon": how.name}
     turns: list[dict[str, Any]] = []
     if state.fight is None:
         result["initiative"] = start_fight(state, scenario)
-        turns += foe_turns(state, scenario, before_pc=True)
+        turns += [dict(t, first=True) for t in foe_turns(state, scenario, before_pc=True)]
     if not char.down and not state.outcome:
         result.update(_strike(state, scenario, foe, how))
         if not foes_at(state, scenario, state.location):
@@ -211,6 +233,7 @@ def attack(
     result.update(vitals(state))
     result["fight"] = fight_view(state, scenario)
     result["reason"] = _log_line(result)
+    tally(result, hp_before)
     ended = over(state, scenario)
     if ended:
         result["game_over"] = ended
@@ -226,7 +249,8 @@ def _strike(state: GameState, scenario: Scenario, foe: str, how: Any) -> dict[st
     hit = natural == 20 or (natural != 1 and natural + bonus >= stats.ac)
     out: dict[str, Any] = {
         "check": "attack", "d20": [natural], "natural": natural, "modifier": bonus,
-        "total": natural + bonus, "dc": stats.ac, "success": hit, "critical": natural == 20,
+        "total": natural + bonus, "dc": stats.ac, "margin": natural + bonus - stats.ac,
+        "success": hit, "critical": natural == 20,
     }  # fmt: skip
     if hit:
         notation, rolls, damage = roll_damage(rng, char, how, natural == 20)
@@ -298,6 +322,7 @@ def flee(state: GameState, scenario: Scenario, direction: str = "") -> dict[str,
     guard = guard_of(state, scenario, way)
     if guard:
         raise refuse_guarded(scenario, loc.id, way, guard)
+    hp_before = state.character.hp
     turns = [foe_attack(state, scenario, f) for f in foes_at(state, scenario, loc.id)
              if not state.character.down and not state.outcome]  # fmt: skip
     state.fight = None
@@ -305,6 +330,7 @@ def flee(state: GameState, scenario: Scenario, direction: str = "") -> dict[str,
     if not state.character.down and not state.outcome:
         result = {**step(state, scenario, way), "fled": way, "foe_turns": turns}
     result.update(vitals(state))
+    tally(result, hp_before)
     ended = over(state, scenario)
     if ended:
         result["game_over"] = ended
@@ -321,7 +347,8 @@ def death_save(state: GameState, scenario: Scenario) -> dict[str, Any]:
     natural = state.rng().randint(1, 20)
     result: dict[str, Any] = {
         "check": "death save", "d20": [natural], "natural": natural, "modifier": 0,
-        "total": natural, "dc": DEATH_SAVE_DC, "success": natural >= DEATH_SAVE_DC,
+        "total": natural, "dc": DEATH_SAVE_DC, "margin": natural - DEATH_SAVE_DC,
+        "success": natural >= DEATH_SAVE_DC,
         "critical": natural in (1, 20),
     }  # fmt: skip
     if natural == 20:

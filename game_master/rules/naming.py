@@ -19,6 +19,10 @@ STOP = frozenset({
     "here", "there", "now", "then", "too", "also", "just", "very", "please", "quietly",
     "carefully", "slowly", "quickly", "again", "back", "way",
 })  # fmt: skip
+COMPASS = frozenset(
+    {"north", "south", "east", "west", "up", "down", "northeast", "northwest", "southeast",
+     "southwest", "in", "out"}
+)  # fmt: skip
 DIRECTION_WORDS = {
     "n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "d": "down",
     "ne": "northeast", "nw": "northwest", "se": "southeast", "sw": "southwest",
@@ -59,7 +63,8 @@ def best(text: str, candidates: Mapping[str, Iterable[str]]) -> str | None:
     if not want:
         return None
     said = set(words(text))
-    said |= {w[:-1] for w in said if w.endswith("s") and len(w) > 4}
+    said |= {w[:-1] for w in said if w.endswith("s") and len(w) > 3}
+    said |= {w[:-3] + "f" for w in said if w.endswith("ves")}  # wolves, knives
     top, score = None, 0
     for key, names in candidates.items():
         names = list(names)

@@ -4,8 +4,8 @@
 another person when one of their topics names it, with their voice line when just greeted,
 and with what they would talk about when asked something they do not know.
 
-``find_way``: where a place, a person or an item the character has seen lies, and the
-exits that lead there over the places they have been (never a place they have not seen).
+``find_way``: the way to a place (any place: the map is common knowledge), or to a person
+or an item where the character saw them; what they have not seen stays unseen.
 """
 
 from __future__ import annotations
@@ -103,14 +103,6 @@ def _addressed(
 # --------------------------------------------------------------------------- the way
 
 
-def _known_places(state: GameState, scenario: Scenario) -> set[str]:
-    """Places the character has been, or seen an exit lead to."""
-    known = set(state.visited)
-    for place in state.visited:
-        known |= set(scenario.locations[place].exits.values())
-    return known
-
-
 def _things(state: GameState, scenario: Scenario) -> dict[str, list[str]]:
     """Everything a name may mean: ``place:<id>``, ``person:<id>``, ``item:<id>``."""
     out: dict[str, list[str]] = {}
@@ -124,9 +116,11 @@ def _things(state: GameState, scenario: Scenario) -> dict[str, list[str]]:
 
 
 def _where(state: GameState, scenario: Scenario, kind: str, ident: str) -> str | None:
-    """Where a thing is now, as far as the character knows (None: not seen)."""
+    """Where a thing is now, as far as the character knows (None: not seen). Places are
+    common knowledge (the way to the strongroom is no secret); people and items are known
+    where the character has seen them."""
     if kind == "place":
-        return ident if ident in _known_places(state, scenario) else None
+        return ident
     if kind == "person":
         at = scenario.where_is(ident)
         return at if at in state.visited else None
@@ -135,15 +129,13 @@ def _where(state: GameState, scenario: Scenario, kind: str, ident: str) -> str |
 
 
 def path_to(state: GameState, scenario: Scenario, target: str) -> list[dict[str, Any]] | None:
-    """The exits to take from here to ``target`` over the places the character has been."""
+    """The exits to take from here to ``target`` (each marked when it is still locked)."""
     seen: dict[str, list[dict[str, Any]]] = {state.location: []}
     queue = deque([state.location])
     while queue:
         here = queue.popleft()
         if here == target:
             return seen[here]
-        if here not in state.visited:
-            continue  # its exits are unknown
         loc = scenario.locations[here]
         for direction, dest in loc.exits.items():
             if dest not in seen:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .naming import best, direction_in
+from .naming import best, direction_in, words
 from .refusals import refuse
 from .scenario import Scenario
 from .state import GameState
@@ -50,13 +50,21 @@ def refuse_guarded(scenario: Scenario, location: str, thing: str, foe: str) -> E
     )
 
 
-def exit_named(scenario: Scenario, location: str, text: str) -> str | None:
-    """The exit of ``location`` that ``text`` names: a direction, the place it leads to, or
-    the words the scenario gives the way ("stairs", "watergate"); None when none."""
+def exit_named(
+    scenario: Scenario, location: str, text: str, came_from: str | None = None
+) -> str | None:
+    """The exit of ``location`` that ``text`` names: a direction, the place it leads to, the
+    words the scenario gives the way ("stairs", "watergate"), or "back" (the way the
+    character came, when ``came_from`` is given); None when none."""
     loc = scenario.locations[location]
     direction = direction_in(text, loc.exits)
     if direction:
         return direction
+    said = set(words(text))
+    if said <= {"back", "go", "the", "way", "i", "came", "return"} and came_from:
+        return next((d for d, t in loc.exits.items() if t == came_from), None)
+    if said & {"out", "outside", "leave", "exit"} and len(loc.exits) == 1:
+        return next(iter(loc.exits))  # the one way out of a place with one way out
     names = {
         d: [*loc.ways.get(d, ()), scenario.locations[t].name, t, *scenario.locations[t].words]
         for d, t in loc.exits.items()
@@ -79,6 +87,8 @@ def describe_location(state: GameState, scenario: Scenario) -> dict[str, Any]:
     }
     if loc.ways:
         result["ways"] = {d: list(w) for d, w in loc.ways.items()}
+    if loc.words:
+        result["words"] = list(loc.words)
     return result
 
 
@@ -106,12 +116,18 @@ def _person(state: GameState, scenario: Scenario, location: str, npc_id: str) ->
     return entry
 
 
-def topic_names(scenario: Scenario, npc_id: str) -> list[str]:
-    """What a person will talk about, by the names of the things (or the words) asked about."""
+def topic_names(scenario: Scenario, npc_id: str) -> list[dict[str, str]]:
+    """What a person will talk about: each topic's name and kind (item, place, person, or a
+    plain word)."""
     out = []
     for key in scenario.npcs[npc_id].topics:
-        thing = scenario.items.get(key) or scenario.locations.get(key) or scenario.npcs.get(key)
-        out.append(thing.name if thing is not None else key.replace("_", " "))
+        for kind, things in (("item", scenario.items), ("place", scenario.locations),
+                             ("person", scenario.npcs)):  # fmt: skip
+            if key in things:
+                out.append({"name": things[key].name, "kind": kind})
+                break
+        else:
+            out.append({"name": key.replace("_", " "), "kind": "word"})
     return out
 
 

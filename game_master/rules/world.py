@@ -98,7 +98,7 @@ def move(state: GameState, scenario: Scenario, direction: str) -> dict[str, Any]
     opens first if its key is carried; a fight must be fled, a guarded way won."""
     require_able(state)
     loc = scenario.locations[state.location]
-    target_dir = exit_named(scenario, loc.id, direction)
+    target_dir = exit_named(scenario, loc.id, direction, state.came_from)
     if target_dir is None:
         exits = {d: scenario.locations[t].name for d, t in loc.exits.items()}
         listed = ", ".join(f"{d} ({name})" for d, name in exits.items())
@@ -199,7 +199,9 @@ def use_item(state: GameState, scenario: Scenario, item: str) -> dict[str, Any]:
     lock = lock_for_key(state, scenario, item_id)
     if lock is not None:
         result.update(open_lock(state, scenario, lock))
-    elif spec.consumable:
+    elif not spec.consumable:
+        result["description"] = spec.description  # what using it shows: a map, a diary
+    else:
         state.inventory.remove(item_id)
         if spec.heal:
             char = state.character

@@ -262,7 +262,7 @@ _SPECS = [
         label="Attack",
         show="check",
         backs=("damage", "hp"),
-        numbers=("total", "natural", "dc", "modifier", "hp", "max_hp"),
+        numbers=("total", "natural", "dc", "modifier", "dealt", "taken", "hp", "max_hp"),
         scores=h.check_scores,
     ),
     ToolSpec(
@@ -275,7 +275,7 @@ _SPECS = [
         when="when the player runs from a fight (a plain move is refused while one is on)",
         label="Flee",
         backs=("move", "damage", "hp"),
-        numbers=("hp", "max_hp"),
+        numbers=("taken", "hp", "max_hp"),
     ),
     ToolSpec(
         "death_save",

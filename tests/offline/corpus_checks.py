@@ -172,8 +172,8 @@ def sense_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str
 
 
 def _npcs(scenario: Scenario) -> dict[str, tuple[str, str]]:
-    """Every NPC: id -> (name, id)."""
-    return {k: (v.name, k) for k, v in scenario.npcs.items()}
+    """Every NPC: id -> (name and the scenario's words for them, id)."""
+    return {k: (" ".join([v.name, *v.words]), k) for k, v in scenario.npcs.items()}
 
 
 def _talk_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str]:

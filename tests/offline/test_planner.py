@@ -65,20 +65,28 @@ def test_an_attack_is_the_rules_fight() -> None:
     (the blow, the Warden's turn) is what the narration tells."""
     text = "attack the warden"
     first = only_tool(narrate(request(text, place=BELL)))
-    assert (first["name"], first["input"]) == ("mcp__game__attack", {"target": "the Warden"})
+    assert (first["name"], first["input"]) == ("mcp__game__attack", {"target": "The Warden"})
     blow = {"name": "The Warden", "weapon": "Silver dagger", "success": True, "down": False,
             "dead": False, "foe_turns": [{"name": "The Warden", "hit": True}]}  # fmt: skip
     final = narrate(request(text, (use("attack", **first["input"]), blow, False), place=BELL))
     assert final.stop_reason == "end_turn" and "the Warden" in final.text_content
 
 
-def test_unknown_text_checks_perception_then_looks() -> None:
-    first = only_tool(narrate(request("xyzzy plugh")))
-    assert first["name"] == "mcp__game__ability_check"
-    assert first["input"]["skill"] == "perception" and first["input"]["dc"] == 10
-    ok = {"check": "perception", "total": 14, "dc": 10, "success": True}
-    step1 = (use("ability_check", **first["input"]), ok, False)
-    assert only_tool(narrate(request("xyzzy plugh", step1)))["name"] == "mcp__game__look_around"
+def test_a_line_it_cannot_act_on_says_what_the_player_can_do() -> None:
+    """No roll and no room again: with no place known it looks (quietly) first; then the
+    answer lists the ways, the things here and whom to ask. Never a Perception check."""
+    first = only_tool(narrate(request("sing a song")))
+    assert (
+        first["name"] == "mcp__game__look_around"
+        and not narrate(request("sing a song")).text_content
+    )
+    final = narrate(request("sing a song", (use("look_around"), SQUARE, False)))
+    text = final.text_content
+    assert final.stop_reason == "end_turn" and "ability_check" not in json.dumps(final.blocks)
+    assert "north to Chapel of the Lantern" in text and "a lantern" in text
+    assert "muddy square" not in text  # the room is not described again
+    known = narrate(request("xyzzy plugh", place=SQUARE))
+    assert not known.tool_uses and "north" in known.text_content
 
 
 def test_game_over_text_is_included() -> None:
@@ -140,8 +148,8 @@ def test_no_user_text_and_system_reminders() -> None:
 
 
 def test_help_and_intents() -> None:
-    reply = narrate(request("help"))
-    assert reply.stop_reason == "end_turn" and "look" in reply.text_content.lower()
+    reply = narrate(request("help", place=SQUARE))
+    assert reply.stop_reason == "end_turn" and "east to the Crooked Kettle" in reply.text_content
     assert parse_intent("i").kind == "inventory"
     assert parse_intent("pick up the rope").target == "rope"
     assert parse_intent("talk to Mara").kind == "talk"

@@ -120,7 +120,11 @@ def test_greeting_and_an_unknown_topic_give_the_voice_and_what_they_talk_about()
     state = at("gate")
     hello = rules.ask(state, KEEP)
     assert hello["name"] == "Ann the warden" and hello["says"] is None
-    assert hello["topics"] == ["The troll", "Iron key", "bells"]
+    assert hello["topics"] == [
+        {"name": "The troll", "kind": "person"},
+        {"name": "Iron key", "kind": "item"},
+        {"name": "bells", "kind": "word"},
+    ]
     odd = rules.ask(state, KEEP, "ann", "the weather in Paris")
     assert odd["topic"] is None and odd["says"] is None and odd["topics"] == hello["topics"]
 
@@ -173,10 +177,15 @@ def test_the_way_to_a_known_place_is_every_exit_on_it() -> None:
 
 
 def test_unseen_things_are_not_revealed_and_nothing_is_not_known() -> None:
-    """A fresh character has seen the gate only: the crown is unseen; a dragon is nothing."""
+    """A fresh character has seen the gate only: the crown is unseen; the way to any place
+    is known (north, then up, locked); a dragon is nothing."""
     state = rules.new_game_state("Ada", "fighter", KEEP, seed=1)
     assert rules.find_way(state, KEEP, "the crown")["status"] == "unseen"
-    assert rules.find_way(state, KEEP, "the yard")["status"] == "known"  # seen as an exit
+    tower = rules.find_way(state, KEEP, "the tower top")
+    assert [(s["direction"], s["locked"]) for s in tower["path"]] == [
+        ("north", False),
+        ("up", True),
+    ]
     assert rules.find_way(state, KEEP, "dagger")["status"] == "here"
     refused("not_known", rules.find_way, state, KEEP, "the dragon")
 
