@@ -29,7 +29,9 @@ GO = ("go to", "walk to", "head to", "head for", "travel to", "take me to", "go 
 TALK = ("talk to", "talk with", "speak to", "speak with", "chat with", "greet", "hello",
         "ask")  # fmt: skip
 TAKE = ("take", "grab", "pick up", "get")
-MISREAD = {"while", "too", "some", "courage", "isn't", "quietly", "also", "please", "really"}
+# The player's fillers and clauses, which a misread name would carry along.
+MISREAD = {"while", "too", "some", "courage", "isn't", "quietly", "also", "please", "really",
+           "before", "after", "because", "until", "nobody", "looking"}  # fmt: skip
 NUMBERS_ALLOWED = ("get_character", "recall")
 
 
