@@ -7,8 +7,8 @@ player's words and narrating their results, deterministically for the same reque
 One job per module: ``server`` (HTTP) and ``tellings`` (retold turns), ``conversation``
 (reading requests), ``notebook`` (what the results so far showed), ``finder`` (known things
 in a sentence), ``intent`` and ``actions`` (what the player's words ask for), ``planner``
-(which tool next), and the
-English: ``wording``, ``scenes``, ``fights``, ``voices``, ``refusals`` and ``text``.
+(which tool next), and the English: ``wording``, ``scenes``, ``fights``, ``voices``,
+``refusals`` and ``text``.
 """
 
 from __future__ import annotations
