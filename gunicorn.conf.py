@@ -8,8 +8,11 @@ graceful timeout.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
+
+import gunicorn.util
 
 
 def _env_float(name: str, default: float) -> float:
@@ -42,6 +45,22 @@ preload_app = False
 # CLI processes live in the worker; recycle workers only if asked to.
 max_requests = int(os.environ.get("GM_MAX_REQUESTS", "0"))
 max_requests_jitter = 50 if max_requests else 0
+
+
+def _json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own refusals (a header over limit_request_field_size, a bad request line)
+    in the app's error JSON instead of an HTML page; the offending text is not echoed."""
+    code = reason.lower().replace(" ", "_")
+    body = json.dumps({"error": {"code": code, "message": reason}}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn.util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+# Workers look the writer up on the module at each error, so replacing it here covers them.
+gunicorn.util.write_error = _json_error
 
 
 def _service(worker: Any) -> Any:

@@ -227,7 +227,7 @@ def resume(data_dir: Path, gid: str, budget: int | None) -> tuple[list[float], l
             elapsed, _done = play(svc, gid, "look around")
             turn_ms.append(elapsed)
             runtime = svc.ensure_started()
-            session = runtime._live.get(gid)  # the bench reads the pool's own figure
+            session = runtime.pool.session(gid)  # the bench reads the pool's own figure
             if session is not None:
                 connect_ms.append(session.connect_ms)
                 # The turn measures its context after turn.completed: let it finish first.

@@ -31,7 +31,7 @@ from game_master.memory import (
     process_memory,
     total_memory,
 )
-from game_master.runtime import default_pool_size
+from game_master.pool import default_pool_size
 from game_master.service import GameService
 from game_master.testing import base_config
 

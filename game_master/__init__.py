@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 64 * 1024
+# All request headers together; more is a 431 (gunicorn also refuses one over 8 KiB, in JSON).
+MAX_HEADER_BYTES = 16 * 1024
 
 
 def dev_secret_key(data_dir: Path) -> str:
@@ -68,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Names that are not settings are Flask's own (TESTING, SERVER_NAME...): pass them on.
     app.config.update({k: v for k, v in (config or {}).items() if k not in Settings.env_names()})
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["MAX_HEADER_BYTES"] = MAX_HEADER_BYTES
     app.config["SECRET_KEY"] = settings.secret_key or dev_secret_key(settings.data_dir)
     app.config.update(
         SESSION_COOKIE_NAME="gm_session",
@@ -94,14 +97,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     import tracing
 
-    from .web import bp, init_rate_limits
+    from .http_policy import init_http_policy
+    from .web import bp
 
     @app.before_request
     def restore_tracing_context() -> None:
         """Give each request thread Braintrust's logger back in its contextvar."""
         tracing.restore_logger_context()
 
-    init_rate_limits(app)
+    init_http_policy(app, bp)
     app.register_blueprint(bp)
 
     from .commands import gm

@@ -65,10 +65,17 @@ class ScenarioUnavailable(GameMasterError):
 
 
 class PayloadTooLarge(GameMasterError):
-    """The request body is larger than the app accepts."""
+    """The request body is larger than the app accepts (Werkzeug's name for the code)."""
 
     status = 413
-    code = "payload_too_large"
+    code = "request_entity_too_large"
+
+
+class HeadersTooLarge(GameMasterError):
+    """The request's headers together are larger than the app accepts."""
+
+    status = 431
+    code = "request_header_fields_too_large"
 
 
 class UnsupportedMediaType(GameMasterError):

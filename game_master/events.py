@@ -1,13 +1,26 @@
-"""Typed events of one turn, in the order the SSE stream sends them."""
+"""The events of one turn: the one home of their names, shapes and JSON answer.
+
+    turn.started ─▶ text* and tool*, in any order ─▶ state ─▶ turn.completed
+          └──────────────── error, in place of what is left ───────────────┘
+
+Each event is a frozen dataclass whose ``name`` is its SSE event name and whose
+:meth:`~GameEvent.carry` says where the JSON answer of a turn (a client without
+``Accept: text/event-stream``) carries it. Everything else takes the names from
+:data:`EVENTS`: the OpenAPI document's ``x-sse-events`` (openapi/schemas.py) and the
+page's event table (``EVENT_HANDLERS`` in static/js/turn.js); tests/contract/test_events.py
+and tests/browser/test_event_table.py hold them to this set.
+"""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
-class GameEvent:
+class GameEvent(ABC):
     """Base of the turn events; ``name`` is the SSE event name."""
 
     name: ClassVar[str] = "event"
@@ -15,6 +28,10 @@ class GameEvent:
     def to_dict(self) -> dict[str, Any]:
         """The SSE ``data`` payload."""
         return asdict(self)
+
+    @abstractmethod
+    def carry(self, answer: dict[str, Any]) -> None:
+        """Put this event into the JSON answer of its turn (every event says where)."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +42,11 @@ class TurnStarted(GameEvent):
     turn_id: str
     number: int
 
+    def carry(self, answer: dict[str, Any]) -> None:
+        """The answer's ``turn_id`` and ``number``."""
+        answer["turn_id"] = self.turn_id
+        answer["number"] = self.number
+
 
 @dataclass(frozen=True)
 class TextDelta(GameEvent):
@@ -32,6 +54,10 @@ class TextDelta(GameEvent):
 
     name: ClassVar[str] = "text"
     delta: str
+
+    def carry(self, answer: dict[str, Any]) -> None:
+        """Joined into ``narration`` (which turn.completed then gives as stored)."""
+        answer["narration"] = answer.get("narration", "") + self.delta
 
 
 @dataclass(frozen=True)
@@ -53,6 +79,10 @@ class ToolEvent(GameEvent):
             "is_error": self.is_error,
         }
 
+    def carry(self, answer: dict[str, Any]) -> None:
+        """Appended to ``tool_calls`` (which turn.completed then gives as stored)."""
+        answer.setdefault("tool_calls", []).append(self.to_dict())
+
 
 @dataclass(frozen=True)
 class StateEvent(GameEvent):
@@ -64,6 +94,10 @@ class StateEvent(GameEvent):
     def to_dict(self) -> dict[str, Any]:
         """The state itself is the payload."""
         return dict(self.state)
+
+    def carry(self, answer: dict[str, Any]) -> None:
+        """The answer's ``state``."""
+        answer["state"] = self.to_dict()
 
 
 @dataclass(frozen=True)
@@ -78,6 +112,17 @@ class TurnCompleted(GameEvent):
     tool_calls: list[dict[str, Any]]
     duration_ms: float | None
 
+    def carry(self, answer: dict[str, Any]) -> None:
+        """Its fields, as stored (the narration and tool calls streamed before, whole)."""
+        answer.update(
+            turn_id=self.turn_id,
+            narration=self.narration,
+            tool_calls=self.tool_calls,
+            usage=self.usage,
+            trace=self.trace,
+            duration_ms=self.duration_ms,
+        )
+
 
 @dataclass(frozen=True)
 class TurnError(GameEvent):
@@ -88,3 +133,35 @@ class TurnError(GameEvent):
     message: str
     turn_id: str | None = None
     retry_after: float | None = None
+
+    def carry(self, answer: dict[str, Any]) -> None:
+        """The answer's ``error`` (``retry_after`` travels as the Retry-After header)."""
+        answer["error"] = {"code": self.code, "message": self.message}
+        if self.turn_id is not None:
+            answer["turn_id"] = self.turn_id
+
+
+# Every event of a turn, in stream order. A new event class goes here (a test checks that
+# every GameEvent subclass is listed), and the document and the page follow from its name.
+EVENTS: tuple[type[GameEvent], ...] = (
+    TurnStarted,
+    TextDelta,
+    ToolEvent,
+    StateEvent,
+    TurnCompleted,
+    TurnError,
+)
+EVENT_NAMES: tuple[str, ...] = tuple(event.name for event in EVENTS)
+# The events that end a turn's stream.
+FINAL = (TurnCompleted, TurnError)
+
+
+def turn_answer(events: Iterable[GameEvent]) -> tuple[dict[str, Any], GameEvent | None]:
+    """A turn's JSON answer folded from its events, and the event that ended it (None when
+    the events ran out first)."""
+    answer: dict[str, Any] = {"turn_id": None, "narration": "", "tool_calls": [], "state": None}
+    for event in events:
+        event.carry(answer)
+        if isinstance(event, FINAL):
+            return answer, event
+    return answer, None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import spans
 from .errors import InvalidInput
+from .numbers import whole_number_text
 from .store import GameRecord, Store, TurnRecord
 
 if TYPE_CHECKING:
@@ -29,8 +30,8 @@ MAX_TURN_NUMBER = 2**31 - 1
 
 def whole_number(value: Any, name: str, *, low: int = 0, high: int | None = None) -> int:
     """A JSON or query value that must be a whole number in range; InvalidInput otherwise."""
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        value = whole_number_text(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"'{name}' must be a whole number")
     if value < low or (high is not None and value > high):

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import rules, spans, tools
+from . import cli_sandbox, rules, spans, tools
 from .chronicle import SUMMARY_REQUEST, log_summary
 from .errors import AgentUnavailable, GameMasterError, TurnTimeout
 from .events import GameEvent, StateEvent, ToolEvent, TurnCompleted, TurnStarted
-from .prompts import RECAP_TURNS, model_view, story_recap, system_prompt
+from .player_words import envelope
+from .prompts import RECAP_TURNS, story_recap, system_prompt
 from .rules import Scenario
 from .scoring import turn_scores
 from .session_store import SqlSessionStore
@@ -24,16 +26,6 @@ from .turn_reader import TurnReader, usage_metrics
 
 log = logging.getLogger(__name__)
 
-# Variables the CLI subprocess must never see: it inherits the app's environment, and a
-# hijacked model must not be able to read app secrets through it.
-SCRUBBED_ENV = (
-    "SECRET_KEY",
-    "FLASK_SECRET_KEY",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "BRAINTRUST_API_KEY",
-    "GM_DEBUG_TOKEN",
-)
 MAX_AGENT_STEPS = 12
 # Claude transcripts are mirrored to the database under this one project key. The SDK would
 # derive the key from the CLI's cwd (<GM_DATA_DIR>/sandbox), which differs between hosts, and
@@ -81,6 +73,8 @@ class LiveSession:
     last_used: float = field(default_factory=time.monotonic)
     busy: bool = False
     broken: bool = False
+    # This CLI's own CLAUDE_CONFIG_DIR (its transcript only), removed when it stops.
+    config_dir: Path | None = None
 
     def knows(self, game: GameRecord, before_turn: int) -> bool:
         """True when this conversation is exactly the game's line up to ``before_turn``."""
@@ -105,6 +99,7 @@ class GameMaster:
         self.claude_config_dir = config.data_dir / "claude"
         self.sandbox_dir.mkdir(parents=True, exist_ok=True)
         self.claude_config_dir.mkdir(parents=True, exist_ok=True)
+        cli_sandbox.sweep_config_dirs(self.claude_config_dir)
         self.session_store = SqlSessionStore(store, project_key=SESSION_PROJECT_KEY)
 
     def options(
@@ -114,19 +109,22 @@ class GameMaster:
         recap: str = "",
         resume: str | None = None,
         fork_at: str | None = None,
+        config_dir: Path | None = None,
     ) -> Any:
         """ClaudeAgentOptions for one game: game tools only, no host tools, no settings.
 
         ``resume`` continues a Claude session; with ``fork_at`` (a transcript entry uuid)
         it is forked there instead, so the model sees the line only up to that point.
+        Every prompt is delivered verbatim: the CLI never expands ``@path`` or runs a slash
+        command from what a player typed. ``config_dir`` is this CLI's own config folder.
         """
         import claude_agent_sdk
 
         scenario = self.config.scenarios(game.scenario)
         server = tools.build_mcp_server(self._executor_factory(game.id, scenario))
-        env = dict.fromkeys(SCRUBBED_ENV, "")
+        env = dict.fromkeys(cli_sandbox.SCRUBBED_ENV, "")
         env.update(self.config.cli_env)
-        env["CLAUDE_CONFIG_DIR"] = str(self.claude_config_dir)
+        env["CLAUDE_CONFIG_DIR"] = str(config_dir or self.claude_config_dir)
         fork: dict[str, Any] = {}
         if resume and fork_at:
             fork = {"fork_session": True, "resume_session_at": fork_at}
@@ -138,6 +136,9 @@ class GameMaster:
             setting_sources=[],
             skills=[],
             permission_mode="dontAsk",
+            settings=cli_sandbox.CLI_SETTINGS,
+            extra_args=dict(cli_sandbox.CLI_FLAGS),
+            verbatim_prompts=cli_sandbox.VERBATIM_PROMPTS,
             system_prompt=system_prompt(scenario, game, recap),
             model=self.config.model,
             cwd=str(self.sandbox_dir),
@@ -158,22 +159,41 @@ class GameMaster:
         the line's last turn. When the transcript cannot be resumed or forked (lost, or the
         CLI refuses), a new session starts primed with a recap of the line's turns.
         """
-        import claude_agent_sdk
-
         started = time.perf_counter()
         fork = game.fork_from
         resume = fork["session_id"] if fork is not None else game.session_id
-        fork_at = fork["at"] if fork is not None else None
         # The turns the conversation must already hold (all of the line's but a running one).
         line = (
             await asyncio.to_thread(self.store.count_line, game.id)
             if before_turn is None
             else before_turn
         )
+        config_dir = await asyncio.to_thread(cli_sandbox.new_config_dir, self.claude_config_dir)
+        try:
+            return await self._connect_session(game, resume, fork, line, config_dir, started)
+        except BaseException:
+            await asyncio.to_thread(shutil.rmtree, config_dir, True)
+            raise
+
+    async def _connect_session(
+        self,
+        game: GameRecord,
+        resume: str | None,
+        fork: dict[str, Any] | None,
+        line: int,
+        config_dir: Path,
+        started: float,
+    ) -> LiveSession:
+        """connect() once this CLI's own config folder exists."""
+        import claude_agent_sdk
+
+        fork_at = fork["at"] if fork is not None else None
         try:
             if resume is None and line:
                 raise LookupError("no Claude session ends where this line does")
-            client = await self._connect(self.options(game, resume=resume, fork_at=fork_at))
+            client = await self._connect(
+                self.options(game, resume=resume, fork_at=fork_at, config_dir=config_dir)
+            )
             resumed = resume is not None
         except claude_agent_sdk.CLINotFoundError as exc:
             raise AgentUnavailable("The game master's Claude CLI is not installed.") from exc
@@ -187,7 +207,7 @@ class GameMaster:
                 log.warning("resuming game %s failed (%s); starting a new session", game.id, exc)
             recap = await asyncio.to_thread(self._recap, game)
             try:
-                client = await self._connect(self.options(game, recap=recap))
+                client = await self._connect(self.options(game, recap=recap, config_dir=config_dir))
             except claude_agent_sdk.ClaudeSDKError as exc2:
                 raise AgentUnavailable(f"The game master could not start: {exc2}") from exc2
             resumed, fork_at = False, None
@@ -200,6 +220,7 @@ class GameMaster:
             connect_ms=(time.perf_counter() - started) * 1000,
             turns_seen=line,
             forked=bool(fork_at),
+            config_dir=config_dir,
         )
 
     def _recap(self, game: GameRecord) -> str:
@@ -230,6 +251,8 @@ class GameMaster:
             await session.client.disconnect()
         except Exception:
             log.warning("disconnecting the CLI of game %s failed", session.game_id, exc_info=True)
+        if session.config_dir is not None:
+            await asyncio.to_thread(shutil.rmtree, session.config_dir, True)
 
     async def play_turn(
         self,
@@ -264,9 +287,7 @@ class GameMaster:
         try:
             try:
                 async with asyncio.timeout(self.config.turn_timeout_s):
-                    await session.client.query(
-                        model_view(turn.player_message) or "(the player waits)"
-                    )
+                    await session.client.query(envelope(turn.player_message))
                     saved = time.monotonic()
                     async for msg in session.client.receive_response():
                         tool_done = False

@@ -1,4 +1,4 @@
-"""AgentRuntime: the one asyncio loop thread that owns every ClaudeSDKClient, and its pool.
+"""AgentRuntime: the one asyncio loop thread that owns every ClaudeSDKClient; turn dispatch.
 
 A ``ClaudeSDKClient`` must stay on the loop where it connected, while Flask views are
 plain threads. Views call :meth:`AgentRuntime.start_turn`, which stores the player's
@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import contextvars
 import logging
 import queue
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,21 +25,10 @@ from .errors import AgentUnavailable, GameMasterError
 from .events import GameEvent, TurnCompleted, TurnError
 from .leases import LEASE_SECONDS, LeaseRenewer
 from .master import GameMaster, LiveSession
+from .pool import DEFAULT_IDLE_SECONDS, SessionPool, default_pool_size
 from .store import TurnRecord
 
 log = logging.getLogger(__name__)
-
-DEFAULT_IDLE_SECONDS = 300.0
-
-
-def default_pool_size(workers: int = 1) -> int:
-    """Live CLI processes per worker: as many as a quarter of RAM holds, by measured PSS.
-
-    seats = floor((RAM / 4 / workers - this process's PSS) / CLI_PSS_BYTES), at least 2
-    (game_master.memory; README "Live CLI processes are pooled"). An idle game costs only
-    database rows, and a turn for an evicted game resumes its session.
-    """
-    return memory.default_pool_size(workers)
 
 
 @dataclass
@@ -101,7 +88,7 @@ class TurnHandle:
 
 
 class AgentRuntime:
-    """One event-loop thread per process, a bounded pool of live clients, turn dispatch."""
+    """One event-loop thread per process and turn dispatch; the seats are its SessionPool."""
 
     def __init__(
         self,
@@ -115,29 +102,18 @@ class AgentRuntime:
         """Configure; call :meth:`start` (after any fork) before use."""
         self.master = master
         self.store = master.store
-        self.max_live = max_live or default_pool_size(workers)
-        self.idle_seconds = idle_seconds
+        self.pool = SessionPool(
+            master, max_live=max_live or default_pool_size(workers), idle_seconds=idle_seconds
+        )
         self.lease_seconds = lease_seconds or LEASE_SECONDS
         self.leases = LeaseRenewer(
             self.store, self.lease_seconds, master.config.turn_timeout_s + 30
         )
         self.owner_id = self.leases.owner_id
-        self._live: OrderedDict[str, LiveSession] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._base_context: contextvars.Context | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._pool_cond: asyncio.Condition | None = None
-        self._connecting = 0
-        self._stats = {
-            "connects": 0,
-            "evictions": 0,
-            "idle_closed": 0,
-            "resumes": 0,
-            "turns": 0,
-            "failed_turns": 0,
-            "seat_waits": 0,
-        }
+        self._stats = {"turns": 0, "failed_turns": 0}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -153,9 +129,8 @@ class AgentRuntime:
             self._loop = loop
             # A clean context for connecting clients, so their reader tasks never inherit
             # a request's span.
-            self._base_context = contextvars.copy_context()
-            self._pool_cond = asyncio.Condition()
-            reaper = loop.create_task(self._reap_idle())
+            self.pool.bind(contextvars.copy_context())
+            reaper = loop.create_task(self.pool.reap_idle())
             ready.set()
             try:
                 loop.run_forever()
@@ -181,9 +156,9 @@ class AgentRuntime:
             return
         loop = self._loop
         deadline = time.monotonic() + grace_s
-        while self._tasks and time.monotonic() < deadline:
+        while (self._tasks or self.pool.busy_cleanups) and time.monotonic() < deadline:
             time.sleep(0.05)
-        fut = asyncio.run_coroutine_threadsafe(self._close_all(), loop)
+        fut = asyncio.run_coroutine_threadsafe(self.pool.close_all(), loop)
         try:
             fut.result(timeout=max(1.0, deadline - time.monotonic() + 5))
         except (concurrent.futures.TimeoutError, Exception):
@@ -273,15 +248,15 @@ class AgentRuntime:
         session: LiveSession | None = None
         self._stats["turns"] += 1
         try:
-            session = await self._acquire(turn)
+            session = await self.pool.acquire(turn.game_id, turn.number - 1)
             game = await asyncio.to_thread(self.store.get_game, turn.game_id)
             if not session.knows(game, turn.number - 1):
                 # The line moved under this CLI (a rewind, a retry, another worker's turn):
                 # its conversation is stale, so connect again where the line now ends.
                 session.broken = True
-                await self._release(session)
+                await self.pool.release(session)
                 session = None
-                session = await self._acquire(turn)
+                session = await self.pool.acquire(turn.game_id, turn.number - 1)
             async for event in self.master.play_turn(session, turn, parent=parent):
                 handle.put(event)
         except GameMasterError as exc:
@@ -311,7 +286,7 @@ class AgentRuntime:
         finally:
             try:
                 if session is not None:
-                    await self._release(session)
+                    await self.pool.release(session)
             finally:
                 self.leases.let_go(turn.game_id)
 
@@ -347,140 +322,19 @@ class AgentRuntime:
 
     # ------------------------------------------------------------------ pool
 
-    async def _acquire(self, turn: TurnRecord) -> LiveSession:
-        """The game's live session, connecting (and resuming) one if needed.
-
-        At most ``max_live`` CLI processes exist (live plus connecting). When all seats
-        are taken, the least recently used idle one is closed; when every seat is busy,
-        the turn waits for one (up to the turn timeout) rather than failing at once.
-        Connecting happens outside the pool lock, so slow connects do not queue others.
-        """
-        assert self._pool_cond is not None
-        game_id = turn.game_id
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.master.config.turn_timeout_s
-        victim: LiveSession | None = None
-        async with self._pool_cond:
-            while True:
-                session = self._live.get(game_id)
-                if session is not None and not session.broken and not session.busy:
-                    self._live.move_to_end(game_id)
-                    session.busy = True
-                    return session
-                if session is not None and session.broken and not session.busy:
-                    del self._live[game_id]
-                    self._spawn(self.master.disconnect(session))
-                    continue
-                if session is None:
-                    if len(self._live) + self._connecting < self.max_live:
-                        break
-                    victim = next((s for s in self._live.values() if not s.busy), None)
-                    if victim is not None:
-                        del self._live[victim.game_id]
-                        self._stats["evictions"] += 1
-                        break
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    raise AgentUnavailable(
-                        "Every game-master seat is busy; try again in a moment.", retry_after=5
-                    )
-                self._stats["seat_waits"] += 1
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(remaining):
-                        await self._pool_cond.wait()
-            self._connecting += 1
-        try:
-            if victim is not None:
-                await self.master.disconnect(victim)
-            game = await asyncio.to_thread(self.store.get_game, game_id)
-            assert self._base_context is not None
-            # Connect in the runtime's clean context: the client's reader task lives on
-            # after this turn and must not keep this request's span as its parent.
-            session = await loop.create_task(
-                self.master.connect(game, turn.number - 1), context=self._base_context.copy()
-            )
-        except BaseException:
-            async with self._pool_cond:
-                self._connecting -= 1
-                self._pool_cond.notify_all()
-            raise
-        async with self._pool_cond:
-            self._connecting -= 1
-            self._stats["connects"] += 1
-            if session.resumed:
-                self._stats["resumes"] += 1
-            session.busy = True
-            self._live[game_id] = session
-        return session
-
-    def _spawn(self, coro: Any) -> None:
-        """Run a cleanup coroutine in the background, keeping a reference until done."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _release(self, session: LiveSession) -> None:
-        """Return a session to the pool, or close it if it broke during the turn."""
-        assert self._pool_cond is not None
-        async with self._pool_cond:
-            session.busy = False
-            session.last_used = time.monotonic()
-            broken = session.broken
-            if broken and self._live.get(session.game_id) is session:
-                del self._live[session.game_id]
-            self._pool_cond.notify_all()
-        if broken:
-            await self.master.disconnect(session)
-
-    async def _reap_idle(self) -> None:
-        """Close sessions idle for longer than ``idle_seconds``."""
-        while True:
-            await asyncio.sleep(max(0.2, min(5.0, self.idle_seconds / 4)))
-            now = time.monotonic()
-            stale = [
-                s
-                for s in list(self._live.values())
-                if not s.busy and now - s.last_used > self.idle_seconds
-            ]
-            closed = []
-            for session in stale:
-                if self._live.get(session.game_id) is session and not session.busy:
-                    del self._live[session.game_id]
-                    self._stats["idle_closed"] += 1
-                    closed.append(session)
-            for session in closed:
-                await self.master.disconnect(session)
-            if closed and self._pool_cond is not None:
-                async with self._pool_cond:
-                    self._pool_cond.notify_all()
-
-    async def _close_all(self) -> None:
-        """Disconnect every live session."""
-        sessions = list(self._live.values())
-        self._live.clear()
-        await asyncio.gather(*(self.master.disconnect(s) for s in sessions))
-
     def evict(self, game_id: str) -> bool:
         """Close a game's live session now (used by tests and operators)."""
-
-        async def run() -> bool:
-            session = self._live.pop(game_id, None)
-            if session is None:
-                return False
-            self._stats["evictions"] += 1
-            await self.master.disconnect(session)
-            return True
-
-        return bool(self.call(run(), timeout=30))
+        return bool(self.call(self.pool.evict(game_id), timeout=30))
 
     def stats(self) -> PoolStats:
         """Current pool figures."""
-        live = list(self._live.values())
+        live = self.pool.live()
         return PoolStats(
             live=len(live),
             busy=sum(1 for s in live if s.busy),
-            max_live=self.max_live,
-            idle_seconds=self.idle_seconds,
+            max_live=self.pool.max_live,
+            idle_seconds=self.pool.idle_seconds,
+            **self.pool.counts,
             **self._stats,
             cli_memory=memory.pool_memory_mb() if live else None,
         )

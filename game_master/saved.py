@@ -1,9 +1,10 @@
-"""Saved games as use cases: a browser's list of its games, and archiving one.
+"""Saved games as use cases: a browser's list of its games, archiving one and restoring it.
 
 A mixin of :class:`~game_master.service.GameService`; nothing here knows HTTP. A game
 belongs to the browser whose signed cookie made it (``owner``); games made by API clients
 have no owner and are never listed. Archiving hides a game from the list and deletes
-nothing: the game stays readable and playable by its id.
+nothing: the game stays readable and playable by its id, is listed among the archived ones,
+and restoring it puts it back on the list.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .store import GameRecord, SavedGame, Store
 
 
 class SavedGameUseCases:
-    """The start page's list of games and its archive action; mixed into GameService."""
+    """The start page's list of games, its archive and restore actions; mixed into GameService."""
 
     store: Store
     scenarios: rules.ScenarioLibrary
@@ -24,12 +25,14 @@ class SavedGameUseCases:
         """The game if ``owner`` may see it (GameService provides it)."""
         raise NotImplementedError
 
-    def saved_games(self, owner: str | None) -> list[dict[str, Any]]:
-        """This browser's games but the archived ones, the most recently played first
-        (none without an owner: a browser that never started a game)."""
+    def saved_games(self, owner: str | None, *, archived: bool = False) -> list[dict[str, Any]]:
+        """This browser's games but the archived ones, the most recently played first; with
+        ``archived``, only the archived ones, the most recently archived first (none without
+        an owner: a browser that never started a game)."""
         if owner is None:
             return []
-        return [self.saved_view(game) for game in self.store.owned_games(owner)]
+        games = self.store.owned_games(owner, archived=archived)
+        return [self.saved_view(game) for game in games]
 
     def saved_view(self, game: SavedGame) -> dict[str, Any]:
         """One game of the list as the API shows it; an adventure no longer on offer has
@@ -47,6 +50,7 @@ class SavedGameUseCases:
             "last_played": game.last_played,
             "status": game.status,
             "created_at": game.created_at,
+            "archived_at": game.archived_at,
         }
 
     def archive_game(self, game_id: str, owner: str | None) -> None:
@@ -54,3 +58,9 @@ class SavedGameUseCases:
         GameNotFound, as everywhere else."""
         self.owned_game(game_id, owner)
         self.store.archive_game(game_id)
+
+    def restore_game(self, game_id: str, owner: str | None) -> None:
+        """Put an archived game back on its owner's list (idempotent); another browser's game
+        is GameNotFound, as everywhere else."""
+        self.owned_game(game_id, owner)
+        self.store.unarchive_game(game_id)

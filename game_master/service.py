@@ -26,6 +26,7 @@ from .runtime import AgentRuntime, TurnHandle
 from .saved import SavedGameUseCases
 from .settings import Settings
 from .store import GameRecord, Store, TurnRecord
+from .store.connection import disk_problem
 
 log = logging.getLogger(__name__)
 
@@ -275,14 +276,23 @@ class GameService(LineUseCases, SavedGameUseCases):
         bundled = os.path.join(os.path.dirname(sdk_file), "_bundled", "claude")
         cli = self.settings.cli_path or bundled
         cli_ok = os.path.exists(cli) or shutil.which(cli) is not None
+        problem = None
         try:
             store_ok = self.store.ping()
+            problem = self.store.write_problem()
         except Exception as exc:
             log.warning("health check: store unreachable: %s", exc)
             store_ok = False
+        data_problem = disk_problem(self.settings.data_dir)
+        if problem or data_problem:
+            log.warning("health check: cannot write: %s", problem or data_problem)
+        writable = store_ok and problem is None and data_problem is None
+        store = {"ok": store_ok and writable, "dialect": self.store.dialect, "writable": writable}
+        if problem or data_problem:
+            store["problem"] = f"database: {problem}" if problem else f"data folder: {data_problem}"
         return {
-            "status": "ok" if store_ok and cli_ok else "degraded",
-            "store": {"ok": store_ok, "dialect": self.store.dialect},
+            "status": "ok" if store["ok"] and cli_ok else "degraded",
+            "store": store,
             "cli": {"ok": cli_ok},
             "offline": self.offline,
             "pool": self.runtime.stats().to_dict() if self.runtime is not None else None,

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-import math
-import re
 import secrets
-import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     current_app,
     jsonify,
@@ -23,8 +17,6 @@ from flask import (
     request,
     session,
 )
-from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
-from werkzeug.exceptions import HTTPException
 
 import tracing
 
@@ -34,21 +26,17 @@ from .errors import (
     GameMasterError,
     GameNotFound,
     InvalidInput,
-    RateLimited,
-    TurnNotFound,
+    PayloadTooLarge,
     UnsupportedMediaType,
 )
-from .events import GameEvent, TurnCompleted, TurnError
+from .events import GameEvent, TurnCompleted, TurnError, turn_answer
+from .http_policy import ID_FORMAT, debug_allowed, retry_after
 from .runtime import TurnHandle
 from .service import GameService, validate_feedback
-from .store import BranchNotFound
 from .tools import page_catalog
 
 log = logging.getLogger(__name__)
 bp = Blueprint("game_master", __name__)
-
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def service() -> GameService:
@@ -56,142 +44,34 @@ def service() -> GameService:
     return current_app.extensions["game_master"]
 
 
+def has_body() -> bool:
+    """True when the request sends a body (a Content-Length above 0, or chunks)."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return bool(request.content_length) or chunked
+
+
 def json_body() -> Any:
-    """The request's JSON body; 415 when it is not JSON, 400 when it does not parse."""
+    """The request's JSON body; 415 when it is not JSON, 400 when it does not parse, 413
+    when it is larger than MAX_CONTENT_LENGTH (announced, or found while reading chunks)."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
-    data = request.get_json(silent=True)
+    raw = request.get_data(cache=True)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and len(raw) >= limit:
+        # Werkzeug stops a chunked body at the limit without saying so.
+        raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
+        data = None
     if data is None:
         raise InvalidInput("The body is not valid JSON.")
     return data
 
 
-def error_response(exc: GameMasterError) -> Response:
-    """The contract's error JSON for a GameMasterError."""
-    error = {"code": exc.code, "message": exc.message}
-    if isinstance(exc, InvalidInput) and exc.rule is not None:
-        error["rule"] = exc.rule
-    resp = jsonify({"error": error})
-    resp.status_code = exc.status
-    if exc.retry_after is not None:
-        resp.headers["Retry-After"] = retry_after(exc.retry_after)
-    return resp
-
-
-def retry_after(seconds: float) -> str:
-    """A Retry-After value: whole seconds rounded up, at least 1 (0 would invite a spin)."""
-    return str(max(1, math.ceil(seconds)))
-
-
 def sse(event: str, data: Any) -> str:
     """One SSE frame. JSON escapes every newline, so player text cannot break the framing."""
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=True)}\n\n"
-
-
-SECURITY_HEADERS = {
-    # No inline script or style, nothing from other origins: model text cannot run.
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
-
-
-@bp.before_app_request
-def guard_api() -> None:
-    """Refuse cross-site writes before any work is done (floods: ``init_rate_limits``)."""
-    if not request.path.startswith("/api/"):
-        return
-    if request.method in STATE_CHANGING:
-        # Browsers say where a request comes from; a page on another site must not be
-        # able to play, create or rate games here (CSRF). JSON-only bodies add a preflight.
-        site = request.headers.get("Sec-Fetch-Site")
-        if site is not None and site not in ("same-origin", "none"):
-            raise Forbidden("Cross-site requests are not accepted.")
-        origin = request.headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc != request.host:
-            raise Forbidden("Cross-site requests are not accepted.")
-
-
-# ---------------------------------------------------------------------- rate limits
-
-# Requests that play a turn (and so start the model) count against the turn limit.
-TURN_ENDPOINTS = ("game_master.play_turn", "game_master.retry_turn")
-
-
-def _rate_bucket() -> tuple[str, int]:
-    """Which limit a request counts against, and that limit per minute (0 = off)."""
-    settings = service().settings
-    if request.method == "POST" and request.endpoint in TURN_ENDPOINTS:
-        return "turn", settings.rate_turns_per_min
-    if request.method == "POST" and request.endpoint == "game_master.create_game":
-        return "create", settings.rate_games_per_min
-    return "api", settings.rate_api_per_min
-
-
-# Every id in a URL is a uuid4 hex; anything else cannot name a row, so it is refused before
-# the database sees it (a NUL byte, say, is a driver error on PostgreSQL, not a 404).
-ID_FORMAT = re.compile(r"[0-9a-f]{32}")
-ID_ERRORS: dict[str, Any] = {
-    "game_id": lambda v: GameNotFound(f"No game {v!r}."),
-    "turn_id": lambda v: TurnNotFound(f"No turn {v!r} in this game."),
-    "branch_id": lambda v: BranchNotFound(f"No line of play {v!r} in this game."),
-}
-
-
-@bp.before_app_request
-def check_ids() -> None:
-    """404 for a URL id that is not 32 lowercase hex characters, before any database call."""
-    for name, value in (request.view_args or {}).items():
-        make = ID_ERRORS.get(name)
-        if make is not None and not (isinstance(value, str) and ID_FORMAT.fullmatch(value)):
-            raise make(value)
-
-
-def _not_limited() -> bool:
-    """Pages, health and debug are never limited; nor is a limit of 0, nor loopback (unless
-    GM_RATE_LIMIT_LOOPBACK): local tools, benchmarks and a same-host reverse proxy without
-    GM_PROXY_FIX all arrive from loopback, and limiting that one address throttles everyone."""
-    if not request.path.startswith("/api/") or _rate_bucket()[1] <= 0:
-        return True
-    return request.remote_addr in LOOPBACK and not service().settings.rate_limit_loopback
-
-
-def _rate_limited(limit: RequestLimit) -> Response:
-    """The contract's 429, with Retry-After until the client's window resets."""
-    retry_after = max(1, limit.reset_at - int(time.time()))
-    return error_response(
-        RateLimited("Too many requests; slow down a little.", retry_after=retry_after)
-    )
-
-
-def init_rate_limits(app: Flask) -> Limiter:
-    """Flask-Limiter on this app: per client, fixed one-minute windows per bucket (turns, new
-    games, other API calls), counted in Redis when REDIS_URL is set (shared by every worker
-    and host), in memory otherwise. A Redis outage lets requests through (logged)."""
-    redis_url = app.extensions["game_master"].settings.redis_url
-    # Short socket timeouts: a Redis that hangs must not hold every request (seconds).
-    redis_options: dict[str, Any] = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
-    limiter = Limiter(
-        key_func=lambda: request.remote_addr or "unknown",
-        app=app,
-        storage_uri=redis_url or "memory://",
-        storage_options=redis_options if redis_url else {},
-        strategy="fixed-window",
-        key_prefix="gm",
-        swallow_errors=True,  # availability over limiting when Redis is down
-        headers_enabled=False,
-        on_breach=_rate_limited,
-    )
-    limiter.shared_limit(
-        lambda: f"{max(1, _rate_bucket()[1])} per minute",
-        scope=lambda endpoint: _rate_bucket()[0],
-        exempt_when=_not_limited,
-    )(bp)
-    return limiter
 
 
 def from_browser() -> bool:
@@ -209,27 +89,40 @@ def owner(create: bool = False) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@bp.after_app_request
-def security_headers(resp: Response) -> Response:
-    """Strict CSP and friends on every answer."""
-    for name, value in SECURITY_HEADERS.items():
-        resp.headers.setdefault(name, value)
-    return resp
-
-
 # ---------------------------------------------------------------------- pages
+
+
+def page(game_id: str | None = None) -> str:
+    """The page (start screen and game screen) with the data blocks its script reads; with
+    ``game_id`` it opens on that game."""
+    return render_template(
+        "index.html",
+        game_id=game_id,
+        offline=service().offline,
+        tools=page_catalog(),
+        creation=rules.creation_rules(),
+        refusals=rules.player_words(),
+        default_scenario=rules.DEFAULT_SCENARIO,
+    )
 
 
 @bp.get("/")
 def index() -> str:
-    """The game page."""
-    return render_template(
-        "index.html",
-        offline=service().offline,
-        tools=page_catalog(),
-        creation=rules.creation_rules(),
-        default_scenario=rules.DEFAULT_SCENARIO,
-    )
+    """The start page."""
+    return page()
+
+
+@bp.get("/games/<game_id>")
+def game_page(game_id: str) -> str | tuple[str, int]:
+    """The page of one game, opening where it stands (a reload returns to it); another
+    browser's game is a 404 page that shows none of it."""
+    try:
+        if not ID_FORMAT.fullmatch(game_id):
+            raise GameNotFound(f"No game {game_id!r}.")
+        service().owned_game(game_id, owner())
+    except GameNotFound:
+        return render_template("not_your_game.html", offline=service().offline), 404
+    return page(game_id)
 
 
 @bp.get("/healthz")
@@ -259,7 +152,7 @@ def list_scenarios() -> Response:
 @bp.post("/api/games")
 def create_game() -> tuple[Response, int]:
     """Start a new game."""
-    payload = json_body() if request.content_length else None
+    payload = json_body() if has_body() else None
     svc = service()
     game = svc.create_game(payload, owner=owner(create=True) if from_browser() else None)
     return jsonify(svc.game_view(game)), 201
@@ -267,14 +160,25 @@ def create_game() -> tuple[Response, int]:
 
 @bp.get("/api/games")
 def list_games() -> Response:
-    """This browser's games (its signed cookie), the most recently played first."""
-    return jsonify(service().saved_games(owner()))
+    """This browser's games (its signed cookie), the most recently played first;
+    ``?archived=true``: its archived games, the most recently archived first."""
+    flag = request.args.get("archived", "false")
+    if flag not in ("true", "false"):
+        raise InvalidInput("archived must be true or false")
+    return jsonify(service().saved_games(owner(), archived=flag == "true"))
 
 
 @bp.post("/api/games/<game_id>/archive")
 def archive_game(game_id: str) -> tuple[str, int]:
     """Hide a game from this browser's list; nothing is deleted."""
     service().archive_game(game_id, owner())
+    return "", 204
+
+
+@bp.post("/api/games/<game_id>/unarchive")
+def unarchive_game(game_id: str) -> tuple[str, int]:
+    """Put an archived game back on this browser's list."""
+    service().restore_game(game_id, owner())
     return "", 204
 
 
@@ -330,8 +234,11 @@ def stream_events(next_event: Any, heartbeat_s: float = 15.0) -> Iterator[str]:
     """SSE frames of a turn, with heartbeat comments while the model thinks.
 
     If the browser goes away, the generator is closed; the turn itself runs on the agent
-    loop and is stored either way.
+    loop and is stored either way. The stream opens at once with a comment: the message is
+    stored and the game's lease taken, so the client knows its turn was accepted before a
+    CLI is connected or resumed.
     """
+    yield ": accepted\n\n"
     while True:
         event: GameEvent | None = next_event(heartbeat_s)
         if event is None:
@@ -343,36 +250,19 @@ def stream_events(next_event: Any, heartbeat_s: float = 15.0) -> Iterator[str]:
 
 
 def turn_json(events: Iterator[GameEvent], alternative: Any = None) -> Response:
-    """Collect a whole turn into the contract's JSON answer (a retold turn says which
-    alternative it is: ``alternative(turn_id)``)."""
-    state: dict[str, Any] | None = None
-    turn_id = None
-    for event in events:
-        if event.name == "turn.started":
-            turn_id = event.to_dict()["turn_id"]
-        elif event.name == "state":
-            state = event.to_dict()
-        elif isinstance(event, TurnCompleted):
-            answer = {
-                "turn_id": event.turn_id,
-                "narration": event.narration,
-                "tool_calls": event.tool_calls,
-                "state": state,
-                "usage": event.usage,
-                "trace": event.trace,
-                "duration_ms": event.duration_ms,
-            }
-            if alternative is not None:
-                answer["alternative"] = alternative(event.turn_id)
-            return jsonify(answer)
-        elif isinstance(event, TurnError):
-            resp = jsonify(
-                {"error": {"code": event.code, "message": event.message}, "turn_id": turn_id}
-            )
-            resp.status_code = 504 if event.code == "turn_timeout" else 503
-            if event.retry_after:
-                resp.headers["Retry-After"] = retry_after(event.retry_after)
-            return resp
+    """Collect a whole turn into the contract's JSON answer (events.turn_answer; a retold
+    turn says which alternative it is: ``alternative(turn_id)``)."""
+    answer, end = turn_answer(events)
+    if isinstance(end, TurnCompleted):
+        if alternative is not None:
+            answer["alternative"] = alternative(end.turn_id)
+        return jsonify(answer)
+    if isinstance(end, TurnError):
+        resp = jsonify({"error": answer["error"], "turn_id": answer["turn_id"]})
+        resp.status_code = 504 if end.code == "turn_timeout" else 503
+        if end.retry_after:
+            resp.headers["Retry-After"] = retry_after(end.retry_after)
+        return resp
     raise GameMasterError("the turn ended without a result")
 
 
@@ -423,39 +313,13 @@ def feedback(game_id: str, turn_id: str) -> tuple[str, int]:
 # ---------------------------------------------------------------------- debug
 
 
-RELAY_HEADERS = (
-    "X-Forwarded-For",
-    "Forwarded",
-    "X-Real-IP",
-    "X-Forwarded-Host",
-    "X-Forwarded-Proto",
-    "X-Forwarded-Port",
-    "X-Client-IP",
-    "True-Client-IP",
-    "CF-Connecting-IP",
-    "Via",
-)
-
-
-def debug_allowed() -> bool:
-    """Loopback callers, or a caller presenting GM_DEBUG_TOKEN as a bearer token."""
-    token = service().settings.debug_token
-    auth = request.headers.get("Authorization", "")
-    if token and auth.startswith("Bearer ") and hmac.compare_digest(auth[7:], token):
-        return True
-    # A request relayed by a reverse proxy on this host arrives from loopback too; only a
-    # direct connection counts as local, and any relaying header says it is not one (many
-    # nginx set-ups send only X-Real-IP).
-    if any(name in request.headers for name in RELAY_HEADERS):
-        return False
-    return request.remote_addr in LOOPBACK
-
-
 @bp.get("/debug/tracing")
 def debug_tracing() -> Response:
     """Tracing status; ``?flush=true`` flushes first."""
     if not debug_allowed():
-        raise Forbidden("Debug endpoints answer only from loopback or with GM_DEBUG_TOKEN.")
+        raise Forbidden(
+            "Debug endpoints answer only with GM_DEBUG_TOKEN (and, in development, on loopback)."
+        )
     flushed = None
     if request.args.get("flush", "").lower() in ("1", "true", "yes"):
         flushed = tracing.flush_tracing()
@@ -466,38 +330,3 @@ def debug_tracing() -> Response:
     runtime = service().runtime
     status["pool"] = runtime.stats().to_dict() if runtime is not None else None
     return jsonify(status)
-
-
-# ---------------------------------------------------------------------- errors
-
-
-@bp.app_errorhandler(GameMasterError)
-def handle_game_error(exc: GameMasterError) -> Response:
-    """Our errors → contract JSON."""
-    return error_response(exc)
-
-
-@bp.app_errorhandler(RateLimitExceeded)
-def handle_rate_limited(exc: RateLimitExceeded) -> Response:
-    """Flask-Limiter's 429 → the contract JSON built when the limit was breached."""
-    if isinstance(exc.response, Response):
-        return exc.response
-    return error_response(RateLimited("Too many requests; slow down a little.", retry_after=60))
-
-
-@bp.app_errorhandler(HTTPException)
-def handle_http_error(exc: HTTPException) -> Response:
-    """Werkzeug's errors (404, 405, 413, …) → contract JSON, never HTML."""
-    code = (exc.name or "error").lower().replace(" ", "_")
-    resp = jsonify({"error": {"code": code, "message": exc.description or exc.name}})
-    resp.status_code = exc.code or 500
-    return resp
-
-
-@bp.app_errorhandler(Exception)
-def handle_unexpected(exc: Exception) -> Response:
-    """Anything else → a JSON 500 without a traceback; the traceback goes to the log."""
-    log.exception("unhandled error on %s %s", request.method, request.path)
-    resp = jsonify({"error": {"code": "internal_error", "message": "Something went wrong."}})
-    resp.status_code = 500
-    return resp

@@ -53,8 +53,19 @@ def services_needed(item: pytest.Item) -> set[str]:
     return needed
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With CI=true, every service must be there: stop the run before any test if one is
+    missing. Checked once, in the main process (with pytest-xdist, workers collect the
+    tests, and an exit there is a crash of the worker, not a clear failure)."""
+    if in_ci() and not hasattr(session.config, "workerinput"):
+        reasons = [reason for service in SERVICE_MARKERS if (reason := missing(service))]
+        if reasons:
+            fail_ci(reasons)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip tests whose service is missing; with CI=true stop the run before any test."""
+    """Skip tests whose service is missing (outside CI; in CI the session start checked)."""
     needs = {item.nodeid: services_needed(item) for item in items}
     wanted = set().union(*needs.values()) if needs else set()
     reasons = {service: missing(service) for service in sorted(wanted)}

@@ -106,7 +106,7 @@ def test_default_pool_size_shares_the_budget_between_workers(
     assert memory.default_pool_size(4) <= max(memory.MIN_POOL, alone // 4 + 1)
     svc = make_app(WEB_CONCURRENCY="4").extensions["game_master"]
     # The worker's own PSS moves a little between two reads: a seat either way.
-    assert abs(svc.ensure_started().max_live - memory.default_pool_size(4)) <= 1
+    assert abs(svc.ensure_started().pool.max_live - memory.default_pool_size(4)) <= 1
 
 
 def test_healthz_reports_the_memory_of_the_live_clis(client: FlaskClient) -> None:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..player_words import unwrap
+
 REMINDER = re.compile(r"<system-reminder>.*?(</system-reminder>|$)", re.DOTALL)
 # The MCP server the game's tools live on; the CLI offers them as mcp__game__<tool>.
 GAME_TOOL_PREFIX = "mcp__game__"
@@ -110,13 +112,16 @@ def blocks_of(content: Any) -> list[dict[str, Any]]:
 
 
 def _player_text(message: dict[str, Any]) -> str:
-    """The player's words in a user message (system reminders removed), or ''."""
+    """The player's words in a user message, or ''. As a model would: the words inside the
+    game's envelope (player_words.py) when there is one, else the text without reminders."""
     if message.get("role") != "user":
         return ""
     texts = []
     for block in blocks_of(message.get("content")):
         if block.get("type") == "text":
-            cleaned = REMINDER.sub("", str(block.get("text", ""))).strip()
+            text = str(block.get("text", ""))
+            inner = unwrap(text)
+            cleaned = (inner if inner is not None else REMINDER.sub("", text)).strip()
             if cleaned:
                 texts.append(cleaned)
     return "\n".join(texts)

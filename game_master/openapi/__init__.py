@@ -32,6 +32,7 @@ ERRORS: dict[int, str] = {
     ),
     413: "The body is larger than 64 KiB (or the message longer than the server keeps).",
     415: "The body is not JSON.",
+    431: "The request's headers are larger than 16 KiB (or one header than 8 KiB).",
     429: "Too many requests from this client; see Retry-After.",
     503: "The model or the store cannot serve this now; see Retry-After.",
     504: "The turn ran past its deadline.",
@@ -66,8 +67,8 @@ def param(name: str) -> dict[str, Any]:
 
 
 # Every /api request may be refused as cross-site (writes), limited, or find the store busy.
-API_WRITE = (400, 403, 404, 405, 413, 415, 429, 503)
-API_READ = (400, 404, 405, 429, 503)
+API_WRITE = (400, 403, 404, 405, 413, 415, 429, 431, 503)
+API_READ = (400, 404, 405, 429, 431, 503)
 
 
 def turn_answer(description: str) -> dict[str, Any]:
@@ -156,17 +157,45 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/games/{game_id}": {
+        "parameters": [param("game_id")],
+        "get": {
+            "operationId": "gamePage",
+            "summary": "The page of one game, where it stands (a reload returns to it)",
+            "responses": {
+                "200": {"description": "The page.", "content": {"text/html": {"schema": STRING}}},
+                "404": {
+                    "description": (
+                        "Another browser's game (or none): a page saying it is not yours, "
+                        "with none of its story; an id that is not 32 hex digits: Error JSON."
+                    ),
+                    "content": {"text/html": {"schema": STRING}, **json_content(ref("Error"))},
+                },
+                **error_responses(405),
+            },
+        },
+    },
     "/api/games": {
         "get": {
             "operationId": "listGames",
             "summary": "This browser's games (its signed cookie), the most recently played first",
             "description": (
                 "Archived games and games made by API clients (they have no owner) are not "
-                "listed; without the cookie the list is empty."
+                "listed; without the cookie the list is empty. `?archived=true` lists the "
+                "archived games instead, the most recently archived first."
             ),
+            "parameters": [
+                {
+                    "name": "archived",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"enum": ["true", "false"]},
+                    "description": "`true`: the archived games (to restore one)",
+                }
+            ],
             "responses": {
                 **ok("Saved games.", {"type": "array", "items": ref("SavedGame")}),
-                **error_responses(405, 429, 503),
+                **error_responses(400, 405, 429, 503),
             },
         },
         "post": {
@@ -191,6 +220,17 @@ PATHS: dict[str, Any] = {
             "summary": "Hide a game from this browser's list; nothing is deleted (idempotent)",
             "responses": {
                 "204": {"description": "Hidden; the game stays readable and playable by id."},
+                **error_responses(*API_WRITE),
+            },
+        },
+    },
+    GAME + "/unarchive": {
+        "parameters": [param("game_id")],
+        "post": {
+            "operationId": "unarchiveGame",
+            "summary": "Put an archived game back on this browser's list (idempotent)",
+            "responses": {
+                "204": {"description": "Listed again."},
                 **error_responses(*API_WRITE),
             },
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..events import StateEvent, TextDelta, ToolEvent, TurnCompleted, TurnError, TurnStarted
 from ..rules import (
     ABILITIES,
     CLASSES,
@@ -188,6 +189,10 @@ SCHEMAS: dict[str, Schema] = {
             },
             "status": {"enum": ["active", "won", "dead"]},
             "created_at": NUMBER,
+            "archived_at": {
+                **nullable(NUMBER),
+                "description": "when it was archived; null while it is listed",
+            },
         },
         description="One of a browser's games, as its start page lists them.",
     ),
@@ -199,6 +204,7 @@ SCHEMAS: dict[str, Schema] = {
         ["turn_id", "narration", "tool_calls", "state", "trace"],
         {
             "turn_id": STRING,
+            "number": {**INTEGER, "minimum": 1},
             "narration": STRING,
             "tool_calls": {"type": "array", "items": ref("ToolCall")},
             "state": nullable(ref("State")),
@@ -294,7 +300,10 @@ SCHEMAS: dict[str, Schema] = {
         ["status", "store"],
         {
             "status": {"enum": ["ok", "degraded"]},
-            "store": obj(["ok"], {"ok": BOOLEAN, "dialect": STRING}),
+            "store": obj(
+                ["ok", "writable"],
+                {"ok": BOOLEAN, "dialect": STRING, "writable": BOOLEAN, "problem": STRING},
+            ),
             "cli": obj(["ok"], {"ok": BOOLEAN}),
             "offline": BOOLEAN,
             "pool": nullable(OBJECT),
@@ -318,22 +327,23 @@ SCHEMAS: dict[str, Schema] = {
     ),
 }
 
-# The data of each SSE event of a turn (documented as an extension: 3.1 cannot type a stream).
+# The data of each SSE event of a turn (documented as an extension: 3.1 cannot type a stream),
+# keyed by the events' own names (game_master/events.py is their one home).
 SSE_EVENTS: dict[str, Schema] = {
-    "turn.started": obj(["turn_id"], {"turn_id": STRING, "number": INTEGER}),
-    "text": obj(["delta"], {"delta": STRING}),
-    "tool": ref("ToolCall"),
-    "state": ref("State"),
-    "turn.completed": obj(
+    TurnStarted.name: obj(["turn_id"], {"turn_id": STRING, "number": INTEGER}),
+    TextDelta.name: obj(["delta"], {"delta": STRING}),
+    ToolEvent.name: ref("ToolCall"),
+    StateEvent.name: ref("State"),
+    TurnCompleted.name: obj(
         ["turn_id", "narration"],
         {"turn_id": STRING, "narration": STRING, "usage": nullable(OBJECT), "trace": {}},
     ),
-    "error": obj(["code", "message"], {"code": STRING, "message": STRING}),
+    TurnError.name: obj(["code", "message"], {"code": STRING, "message": STRING}),
 }
 
 SSE_DESCRIPTION = (
-    "`event: <name>` / `data: <json>` frames: `turn.started`, any number of `text` and "
-    "`tool`, then `state` and `turn.completed` (or `error` in its place; the player's "
-    "message is kept). Lines starting with `:` are heartbeats. `x-sse-events` types each "
-    "event's data."
+    f"`event: <name>` / `data: <json>` frames: `{TurnStarted.name}`, any number of "
+    f"`{TextDelta.name}` and `{ToolEvent.name}`, then `{StateEvent.name}` and "
+    f"`{TurnCompleted.name}` (or `{TurnError.name}` in its place; the player's message is "
+    "kept). Lines starting with `:` are heartbeats. `x-sse-events` types each event's data."
 )

@@ -44,6 +44,7 @@ from .dice import (
 )
 from .locks import unlock
 from .people import ask, find_way
+from .refusal_words import PLAYER_WORDS, player_words
 from .refusals import CODES, RuleError, refuse
 from .scenario import (
     DEFAULT_SCENARIO,
@@ -138,6 +139,8 @@ __all__ = [
     "public_state",
     "read_scenario_file",
     "refuse",
+    "player_words",
+    "PLAYER_WORDS",
     "require_able",
     "require_playing",
     "resolve_item",

@@ -16,6 +16,13 @@ from typing import Any
 
 from .scenario import DEFAULT_SCENARIO, Scenario
 from .scenario_checks import SCHEMA_FILE, Problem, ScenarioError, check_scenario, parse_json
+from .scenario_limits import (
+    MAX_FILE_BYTES,
+    MAX_STRING_CHARS,
+    long_strings,
+    nesting_problem,
+    size_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +38,26 @@ class ScenarioEntry:
 
 
 def read_scenario_file(path: Traversable | Path) -> Scenario:
-    """Read, check and build one scenario file; raises ScenarioError naming every problem."""
+    """Read, check and build one scenario file; raises ScenarioError naming every problem.
+
+    Size and nesting are checked before parsing (scenario_limits), so no file can exhaust
+    the parser; long texts right after."""
     file = path.name
     try:
-        text = path.read_text("utf-8")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(file, "", f"cannot be read: {exc}")]) from exc
+    too_much = size_problem(data) or nesting_problem(text)
+    if too_much:
+        raise ScenarioError([Problem(file, "", too_much)])
     raw = parse_json(text, file)
-    problems = check_scenario(raw, file, expected_id=file.removesuffix(".json"))
+    problems = [
+        Problem(file, where, f"is {n} characters long; a text may be at most {MAX_STRING_CHARS}")
+        for where, n in long_strings(raw)
+    ]
+    problems += check_scenario(raw, file, expected_id=file.removesuffix(".json"))
     if problems:
         raise ScenarioError(problems)
     return Scenario.from_dict(raw, file)

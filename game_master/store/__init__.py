@@ -6,8 +6,11 @@ translated for psycopg. Nothing outside this package sees SQL. Each module holds
 - ``connection``: per-thread connections, transactions, SQLite WAL / PostgreSQL settings;
 - ``schema``: the numbered migrations and ``migrate``;
 - ``records``: ``GameRecord``, ``TurnRecord`` and their row encoding;
-- ``games``, ``turns``, ``feedback``: the queries on each table (turns hold the lease; games
-  also list a browser's saved games and archive them);
+- ``games``, ``turns``, ``feedback``: the queries on each table (games also list a browser's
+  saved games and archive them);
+- ``leases``: the game's turn lease (one turn at a time anywhere) and dead turns;
+- ``tree``: the turn tree's primitives (line heads, restoring a stored state), shared by
+  turns, lines and leases, which never import each other;
 - ``chapters``: the chronicle, a line's story closed in summarised stretches;
 - ``lines``: lines of play (branches), retold turns, rewinds and players' preferences;
 - ``search``: story memory, full-text search over turns and chapter summaries;
@@ -21,10 +24,12 @@ from .chapters import ChapterRecord, ChapterTables
 from .connection import SQLITE_BUSY_TIMEOUT_MS, Cursor, Query
 from .feedback import FeedbackTables
 from .games import GameTables
-from .lines import BranchNotFound, LineTables, SnapshotMissing, TurnNotLatest
+from .leases import LeaseTables
+from .lines import LineTables
 from .records import GameRecord, SavedGame, TurnRecord
 from .schema import MIGRATIONS, SCHEMA_VERSION, Migrations
 from .search import SearchTables
+from .tree import BranchNotFound, SnapshotMissing, TurnNotLatest
 from .turns import TurnTables
 
 __all__ = [
@@ -45,6 +50,13 @@ __all__ = [
 
 
 class Store(
-    Migrations, ChapterTables, LineTables, GameTables, TurnTables, FeedbackTables, SearchTables
+    Migrations,
+    ChapterTables,
+    LineTables,
+    GameTables,
+    TurnTables,
+    LeaseTables,
+    FeedbackTables,
+    SearchTables,
 ):
     """Games, turns and feedback in SQLite (a file) or PostgreSQL (``postgresql://`` URL)."""

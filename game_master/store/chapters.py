@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .connection import Database
-from .lines import ACTIVE_LINE, active_head
 from .search import index_chapter_in
+from .tree import ACTIVE_LINE, active_head
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ many server connections however many threads it runs.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -78,6 +79,24 @@ def _pool_timeout(exc: BaseException) -> bool:
     except ImportError:
         return False
     return isinstance(exc, PoolTimeout)
+
+
+# Below this much free space a write may fail half way (SQLite's journal, the CLI's transcript).
+MIN_FREE_BYTES = 1024 * 1024
+
+
+def disk_problem(folder: Path) -> str | None:
+    """Why files cannot be written in ``folder`` now (None: they can)."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError as exc:
+        return f"the folder cannot be examined: {exc.strerror}"
+    free = stats.f_bavail * stats.f_frsize
+    if free < MIN_FREE_BYTES:
+        return f"its disk is full ({free // 1024} KiB free)"
+    if not os.access(folder, os.W_OK):
+        return "the folder is read-only"
+    return None
 
 
 class Database:
@@ -344,3 +363,20 @@ class Database:
     def ping(self) -> bool:
         """True when the database answers a trivial query."""
         return bool(self.read_one("SELECT 1")[0] == 1)
+
+    def write_problem(self) -> str | None:
+        """Why the database cannot take writes now (None: it can). A full disk or a read-only
+        server still answers reads, so ``ping`` alone would report it healthy."""
+        if self.dialect == "postgresql":
+            read_only, recovering = self.read_one(
+                "SELECT current_setting('transaction_read_only'), pg_is_in_recovery()"
+            )
+            if read_only == "on" or recovering:
+                return "the PostgreSQL server is read-only (a standby, or in recovery)"
+            return None
+        if self._sqlite_path == ":memory:":
+            return None
+        path = Path(self._sqlite_path)
+        if path.exists() and not os.access(path, os.W_OK):
+            return "the SQLite file is read-only"
+        return disk_problem(path.parent)

@@ -120,12 +120,16 @@ class GameTables(Database):
         with self._tx() as q:
             q("UPDATE games SET trace_root = ? WHERE id = ?", exported, game_id)
 
-    def owned_games(self, owner: str) -> list[SavedGame]:
-        """The owner's games that are not archived, the most recently played first."""
+    def owned_games(self, owner: str, *, archived: bool = False) -> list[SavedGame]:
+        """The owner's listed games, the most recently played first; with ``archived``,
+        the archived ones instead, the most recently archived first."""
+        where, order = "g.archived_at IS NULL", "g.updated_at DESC"
+        if archived:
+            where, order = "g.archived_at IS NOT NULL", "g.archived_at DESC, g.updated_at DESC"
         rows = self.read_all(
-            "SELECT g.id, g.scenario, g.state, g.status, h.number, g.updated_at, g.created_at "
-            f"FROM games g {ACTIVE_HEAD} WHERE g.owner = ? AND g.archived_at IS NULL "
-            "ORDER BY g.updated_at DESC, g.created_at DESC, g.id",
+            "SELECT g.id, g.scenario, g.state, g.status, h.number, g.updated_at, g.created_at, "
+            f"g.archived_at FROM games g {ACTIVE_HEAD} WHERE g.owner = ? AND {where} "
+            f"ORDER BY {order}, g.created_at DESC, g.id",
             owner,
         )
         return [
@@ -137,6 +141,7 @@ class GameTables(Database):
                 turns=int(r[4] or 0),
                 last_played=r[5],
                 created_at=r[6],
+                archived_at=r[7],
             )
             for r in rows
         ]
@@ -150,5 +155,13 @@ class GameTables(Database):
                 time.time(),
                 game_id,
             ).rowcount
+        if changed == 0:
+            raise game_not_found(game_id)
+
+    def unarchive_game(self, game_id: str) -> None:
+        """Put an archived game back on its owner's list (a listed game stays as it is);
+        raises GameNotFound."""
+        with self._tx() as q:
+            changed = q("UPDATE games SET archived_at = NULL WHERE id = ?", game_id).rowcount
         if changed == 0:
             raise game_not_found(game_id)

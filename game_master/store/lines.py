@@ -8,195 +8,25 @@ first telling (``alt_of``) and choosing one records the player's preference over
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
 from typing import Any
 
-from ..errors import GameMasterError, InvalidInput, TurnInProgress, TurnNotFound
-from .connection import Query
+from ..errors import InvalidInput, TurnNotFound
 from .games import ACTIVE_HEAD, GameTables
-from .records import (
-    TURN_SELECT,
-    GameRecord,
-    TurnRecord,
-    decode_turn,
-    dumps_or_none,
-    game_not_found,
+from .leases import require_free_lease
+from .records import TURN_SELECT, GameRecord, TurnRecord, decode_turn, game_not_found
+from .tree import (
+    ACTIVE_LINE,
+    LINE_FROM,
+    NO_FORK,
+    BranchNotFound,
+    active_head,
+    fork_of,
+    new_branch,
+    record_preferences,
+    restore,
+    set_head,
+    snapshot,
 )
-
-
-class TurnNotLatest(GameMasterError):
-    """Only the latest turn of the active line can be told again."""
-
-    status = 409
-    code = "not_latest_turn"
-
-
-class SnapshotMissing(GameMasterError):
-    """The state to go back to was never stored (a turn from before snapshots existed)."""
-
-    status = 409
-    code = "snapshot_missing"
-
-
-class BranchNotFound(GameMasterError):
-    """No line of play with that id in that game."""
-
-    status = 404
-    code = "branch_not_found"
-
-
-# The line ending at a head turn (bound as the only parameter), as ids, via parent_id.
-LINE_FROM = (
-    "WITH RECURSIVE line(id) AS (SELECT CAST(? AS TEXT) UNION ALL "
-    "SELECT t.parent_id FROM turns t JOIN line ON t.id = line.id WHERE t.parent_id IS NOT NULL) "
-)
-# The same from the game's active branch (bound: the game id).
-ACTIVE_LINE = (
-    "WITH RECURSIVE line(id) AS (SELECT b.head_turn_id FROM games g "
-    "JOIN branches b ON b.id = g.active_branch WHERE g.id = ? UNION ALL "
-    "SELECT t.parent_id FROM turns t JOIN line ON t.id = line.id WHERE t.parent_id IS NOT NULL) "
-)
-NO_FORK: dict[str, str | None] = {"session_id": None, "at": None}
-
-
-def fork_of(session_after: str | None, session_at: str | None) -> dict[str, str | None]:
-    """Where a new Claude connection continues after a turn ({None, None}: a fresh session)."""
-    return {"session_id": session_after, "at": session_at}
-
-
-def require_free_lease(q: Query, game_id: str) -> None:
-    """Lock the game row; raise GameNotFound, or TurnInProgress while a live lease holds it."""
-    row = q("SELECT lease_until FROM games WHERE id = ? FOR UPDATE", game_id).fetchone()
-    if row is None:
-        raise game_not_found(game_id)
-    now = time.time()
-    if row[0] is not None and row[0] >= now:
-        raise TurnInProgress(
-            "The game master is still answering your last action.",
-            retry_after=max(1.0, round(row[0] - now, 1)),
-        )
-    # A lapsed lease: its turn died with its worker; record that before the line moves.
-    from .turns import TurnTables  # turns imports this module
-
-    TurnTables._interrupt_dead_turns(q, game_id, now)
-
-
-def active_head(q: Query, game_id: str) -> tuple[str, str | None]:
-    """(active branch id, its head turn id or None); a game without a line gets one."""
-    row = q(
-        "SELECT g.active_branch, b.head_turn_id FROM games g "
-        "LEFT JOIN branches b ON b.id = g.active_branch WHERE g.id = ?",
-        game_id,
-    ).fetchone()
-    if row is None:
-        raise game_not_found(game_id)
-    if row[0] is not None:
-        return row[0], row[1]
-    # Defensive: every game gets a start line at creation or migration.
-    head = q(
-        "SELECT id FROM turns WHERE game_id = ? ORDER BY number DESC, started_at DESC LIMIT 1",
-        game_id,
-    ).fetchone()
-    branch = new_branch(q, game_id, head[0] if head else None, None, "start")
-    return branch, head[0] if head else None
-
-
-def new_branch(
-    q: Query, game_id: str, head: str | None, forked_from: str | None, reason: str
-) -> str:
-    """Insert a branch and make it the game's active one; returns its id."""
-    branch = uuid.uuid4().hex
-    q(
-        "INSERT INTO branches (id, game_id, head_turn_id, forked_from_turn_id, created_at, "
-        "reason) VALUES (?, ?, ?, ?, ?, ?)",
-        branch,
-        game_id,
-        head,
-        forked_from,
-        time.time(),
-        reason,
-    )
-    q("UPDATE games SET active_branch = ? WHERE id = ?", branch, game_id)
-    return branch
-
-
-def set_head(q: Query, branch: str, turn_id: str | None) -> None:
-    """Move a branch's head."""
-    q("UPDATE branches SET head_turn_id = ? WHERE id = ?", turn_id, branch)
-
-
-def restore(
-    q: Query, game_id: str, state: str, fork: dict[str, str | None], turn_count: int | None
-) -> None:
-    """Put the game back into a stored state (JSON text) and say where Claude continues.
-
-    Everything comes back but the dice: their counter only moves on, so a retold turn rolls
-    fresh dice instead of replaying the ones it is retelling.
-    """
-    snapshot = json.loads(state)
-    row = q("SELECT state FROM games WHERE id = ?", game_id).fetchone()
-    if row is not None:
-        rolls = int(json.loads(row[0]).get("rolls", 0))
-        snapshot["rolls"] = max(int(snapshot.get("rolls", 0)), rolls)
-        state = json.dumps(snapshot)
-    outcome = snapshot.get("outcome")
-    q(
-        "UPDATE games SET state = ?, status = ?, fork_from = ?, "
-        "turn_count = COALESCE(?, turn_count), updated_at = ? WHERE id = ?",
-        state,
-        outcome or "active",
-        dumps_or_none(fork),
-        turn_count,
-        time.time(),
-        game_id,
-    )
-
-
-def bring_back(q: Query, game_id: str, failed_id: str, previous_id: str) -> None:
-    """A retold turn failed: the telling that was current before it comes back as head."""
-    prev = q(
-        "SELECT state_after, session_after, session_at FROM turns WHERE id = ?", previous_id
-    ).fetchone()
-    q("UPDATE branches SET head_turn_id = ? WHERE head_turn_id = ?", previous_id, failed_id)
-    if prev is not None and prev[0] is not None:
-        restore(q, game_id, prev[0], fork_of(prev[1], prev[2]), None)
-
-
-def record_preferences(q: Query, game_id: str, chosen: str, group: str) -> list[str]:
-    """Prefer ``chosen`` over the other completed tellings of its turn; the new rejected ids."""
-    # Failed or unfinished tellings are not outputs the player judged.
-    others = q(
-        "SELECT id FROM turns WHERE (id = ? OR alt_of = ?) AND id <> ? "
-        "AND status = 'completed' ORDER BY started_at, id",
-        group,
-        group,
-        chosen,
-    ).fetchall()
-    new = []
-    for (rejected,) in others:
-        added = q(
-            "INSERT INTO preferences (id, game_id, chosen_turn_id, rejected_turn_id, "
-            "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            uuid.uuid4().hex,
-            game_id,
-            chosen,
-            rejected,
-            time.time(),
-        ).rowcount
-        if added:
-            new.append(rejected)
-    return new
-
-
-def _snapshot(state: str | None, what: str) -> str:
-    """The stored state, or the 409 that says it was never stored."""
-    if state is None:
-        raise SnapshotMissing(
-            f"The game's state {what} was not stored (an older game); it cannot go back there."
-        )
-    return state
 
 
 class LineTables(GameTables):
@@ -270,7 +100,7 @@ class LineTables(GameTables):
             if on_line is None:
                 raise InvalidInput("That turn is not a telling of a turn on the current line.")
             if on_line[0] != turn_id:
-                state = _snapshot(state_after, "after that telling")
+                state = snapshot(state_after, "after that telling")
                 if on_line[0] == head:
                     set_head(q, branch, turn_id)
                 else:
@@ -320,7 +150,7 @@ class LineTables(GameTables):
             target: str | None = None
             if to_turn == 0:
                 row = q("SELECT initial_state FROM games WHERE id = ?", game_id).fetchone()
-                state, fork = _snapshot(row[0], "at the start"), dict(NO_FORK)
+                state, fork = snapshot(row[0], "at the start"), dict(NO_FORK)
             else:
                 row = q(
                     f"{LINE_FROM}SELECT t.id, t.state_after, t.session_after, t.session_at "
@@ -331,7 +161,7 @@ class LineTables(GameTables):
                 if row is None:  # a line with a gap in its numbers (never written so)
                     raise InvalidInput(f"Turn {to_turn} is not on the current line.")
                 target = row[0]
-                state = _snapshot(row[1], f"after turn {to_turn}")
+                state = snapshot(row[1], f"after turn {to_turn}")
                 fork = fork_of(row[2], row[3])
             branch = new_branch(q, game_id, target, target, "rewind")
             restore(q, game_id, state, fork, to_turn)
@@ -379,9 +209,9 @@ class LineTables(GameTables):
                 raise BranchNotFound(f"No line of play {branch_id!r} in this game.")
             head, state_after, session_after, session_at, number, initial = row
             if head is None:
-                state, fork = _snapshot(initial, "at the start"), dict(NO_FORK)
+                state, fork = snapshot(initial, "at the start"), dict(NO_FORK)
             else:
-                state = _snapshot(state_after, f"after turn {number}")
+                state = snapshot(state_after, f"after turn {number}")
                 fork = fork_of(session_after, session_at)
             q("UPDATE games SET active_branch = ? WHERE id = ?", branch_id, game_id)
             restore(q, game_id, state, fork, number or 0)

@@ -65,6 +65,8 @@ class SavedGame:
     # When the game last moved (a turn, retry, rewind or switch of line), Unix seconds.
     last_played: float
     created_at: float
+    # When it left the list (Unix seconds); None while it is listed.
+    archived_at: float | None = None
 
 
 @dataclass

@@ -18,8 +18,8 @@ import re
 from typing import Any
 
 from .connection import Database, Query
-from .lines import ACTIVE_LINE
 from .records import game_not_found
+from .tree import ACTIVE_LINE
 
 MAX_TERMS = 16
 EXCERPT_CHARS = 220

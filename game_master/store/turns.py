@@ -1,9 +1,4 @@
-"""The turns table and the game's turn lease: one turn at a time on any worker or host.
-
-The lease is short (seconds) and renewed by the process running the turn
-(:meth:`TurnTables.renew_leases`), so it dies with its holder: once it lapses, the turn
-still ``running`` under it is marked ``interrupted`` by the next request that looks
-(:meth:`TurnTables.reap_dead_turns`, or :meth:`TurnTables.begin_turn`).
+"""The turns table: a turn begins under the game's lease (leases.py) and ends releasing it.
 
 Each turn keeps the state before and after it and the Claude session point it ends at, so
 lines.py can go back to any of them.
@@ -11,15 +6,15 @@ lines.py can go back to any of them.
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
-from ..errors import TurnInProgress, TurnNotFound
+from ..errors import TurnNotFound
 from .connection import Database, Query
-from .lines import (
+from .leases import release_lease, take_lease
+from .records import TURN_SELECT, TurnRecord, decode_turn, dumps, dumps_or_none
+from .tree import (
     NO_FORK,
     SnapshotMissing,
     TurnNotLatest,
@@ -29,7 +24,6 @@ from .lines import (
     restore,
     set_head,
 )
-from .records import TURN_SELECT, TurnRecord, decode_turn, dumps, dumps_or_none, game_not_found
 
 
 class TurnTables(Database):
@@ -54,24 +48,7 @@ class TurnTables(Database):
         now = time.time()
         turn_id = uuid.uuid4().hex
         with self._tx() as q:
-            got = q(
-                "UPDATE games SET lease_owner = ?, lease_until = ?, updated_at = ? "
-                "WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)",
-                lease_owner,
-                now + lease_seconds,
-                now,
-                game_id,
-                now,
-            ).rowcount
-            if got != 1:
-                row = q("SELECT lease_until FROM games WHERE id = ?", game_id).fetchone()
-                if row is None:
-                    raise game_not_found(game_id)
-                raise TurnInProgress(
-                    "The game master is still answering your last action.",
-                    retry_after=lease_left(row[0], now),
-                )
-            self._interrupt_dead_turns(q, game_id, now)
+            take_lease(q, game_id, lease_owner, lease_seconds, now)
             branch, head = active_head(q, game_id)
             if retry_of is None:
                 parent, alt_of = head, None
@@ -101,76 +78,6 @@ class TurnTables(Database):
             set_head(q, branch, turn_id)
             q("UPDATE games SET turn_count = ? WHERE id = ?", number, game_id)
         return self.get_turn(game_id, turn_id)
-
-    def renew_leases(self, lease_owner: str, game_ids: Iterable[str], lease_seconds: float) -> int:
-        """Extend the leases ``lease_owner`` still holds on ``game_ids``; how many it holds.
-
-        A lease released (the turn ended) or reaped (the holder was thought dead) is not
-        taken back: only rows still naming this owner move.
-        """
-        ids = list(game_ids)
-        if not ids:
-            return 0
-        marks = ", ".join("?" for _ in ids)
-        with self._tx() as q:
-            return int(
-                q(
-                    f"UPDATE games SET lease_until = ? WHERE lease_owner = ? AND id IN ({marks})",
-                    time.time() + lease_seconds,
-                    lease_owner,
-                    *ids,
-                ).rowcount
-            )
-
-    def reap_dead_turns(self, game_id: str) -> int:
-        """Mark ``interrupted`` the game's turns whose lease holder is gone; how many.
-
-        Cheap when there is nothing to do (one indexed read), so every read of a game can
-        call it: a worker that died mid-turn stops renewing its lease, which lapses within
-        seconds, and the turn shows as interrupted from then on, not at the next turn.
-        """
-        now = time.time()
-        if (
-            self.read_one(
-                "SELECT 1 FROM turns t JOIN games g ON g.id = t.game_id "
-                "WHERE t.game_id = ? AND t.status = 'running' "
-                "AND (g.lease_until IS NULL OR g.lease_until < ?)",
-                game_id,
-                now,
-            )
-            is None
-        ):
-            return 0
-        with self._tx() as q:
-            row = q("SELECT lease_until FROM games WHERE id = ? FOR UPDATE", game_id).fetchone()
-            if row is None or (row[0] is not None and row[0] >= now):
-                return 0  # someone took the game meanwhile: its turn is alive
-            dead = self._interrupt_dead_turns(q, game_id, now)
-            q(
-                "UPDATE games SET lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                game_id,
-            )
-        return dead
-
-    @staticmethod
-    def _interrupt_dead_turns(q: Query, game_id: str, now: float) -> int:
-        """A turn still "running" under an expired lease died with its worker: fail it."""
-        dead = q(
-            "SELECT id, retry_of FROM turns WHERE game_id = ? AND status = 'running'", game_id
-        ).fetchall()
-        for turn_id, retry_of in dead:
-            q(
-                "UPDATE turns SET status = 'failed', error_code = 'interrupted', "
-                "error_message = 'The server stopped during this turn; play it again.', "
-                "completed_at = ?, state_after = COALESCE(state_after, "
-                "(SELECT state FROM games WHERE id = ?)) WHERE id = ?",
-                now,
-                game_id,
-                turn_id,
-            )
-            if retry_of is not None:
-                bring_back(q, game_id, turn_id, retry_of)
-        return len(dead)
 
     @staticmethod
     def _retell(
@@ -260,12 +167,7 @@ class TurnTables(Database):
             if ended == 1:
                 if status == "failed" and retry_of is not None:
                     bring_back(q, game_id, turn_id, retry_of)
-                q(
-                    "UPDATE games SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
-                    "WHERE id = ?",
-                    now,
-                    game_id,
-                )
+                release_lease(q, game_id, now)
         return self.get_turn(game_id, turn_id)
 
     def note_narration(self, turn_id: str, narration: str) -> None:
@@ -307,10 +209,3 @@ class TurnTables(Database):
             game_id,
         )
         return [decode_turn(r) for r in rows]
-
-
-def lease_left(lease_until: float | None, now: float) -> int:
-    """Whole seconds until a lease lapses (at least 1): the honest ``Retry-After``."""
-    if lease_until is None:
-        return 1
-    return max(1, math.ceil(lease_until - now))

@@ -62,6 +62,10 @@ class LiveServer:
         self.server.server_close()
 
 
+DEBUG_TOKEN = "test-debug-token-for-gunicorn"
+DEBUG_HEADERS = {"Authorization": f"Bearer {DEBUG_TOKEN}"}
+
+
 class Gunicorn:
     """``gunicorn -c gunicorn.conf.py app:app`` as a real process on a loopback port."""
 
@@ -77,6 +81,8 @@ class Gunicorn:
             **INSTANT_NARRATOR,
             "GM_LOG_LEVEL": "warning",
             "SECRET_KEY": "test-secret-key-for-gunicorn",
+            # Production answers /debug/tracing only with the token (DEBUG_HEADERS).
+            "GM_DEBUG_TOKEN": DEBUG_TOKEN,
             **NO_RATE_LIMITS,
             **env,
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..numbers import whole_number_text
 from ..rules import refuse
 
 MAX_TEXT_ARG = 200
@@ -33,8 +34,8 @@ def integer(args: dict[str, Any], key: str) -> int:
         raise _bad(key, "must be a whole number")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        value = whole_number_text(value)
     if not isinstance(value, int):
         raise _bad(key, "must be a whole number")
     return value

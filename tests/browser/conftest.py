@@ -1,4 +1,7 @@
-"""Fixtures of the browser tests: one Chromium per module, the real app on loopback HTTP."""
+"""Fixtures of the browser tests: one Chromium per module, the real app on loopback HTTP.
+
+Every browser test runs twice: in a 1280 px wide window and in a 390 px wide phone.
+"""
 
 from __future__ import annotations
 
@@ -49,15 +52,31 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
         app.extensions["game_master"].shutdown()
 
 
+# The two windows every page must work in: a desktop and a phone.
+WINDOWS = {"1280px": {"width": 1280, "height": 800}, "390px": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(WINDOWS))
+def window(request: pytest.FixtureRequest) -> dict[str, int]:
+    """The viewport of this run of the test: 1280 or 390 px wide."""
+    return dict(WINDOWS[request.param])
+
+
 @pytest.fixture
-def new_page(browser: Any) -> Iterator[Callable[..., tuple[Any, Any]]]:
-    """Pages in fresh contexts (with their Problems), closed after the test."""
+def phone(window: dict[str, int]) -> bool:
+    """Whether this run is the phone's (the narrow layout)."""
+    return window["width"] <= 600
+
+
+@pytest.fixture
+def new_page(browser: Any, window: dict[str, int]) -> Iterator[Callable[..., tuple[Any, Any]]]:
+    """Pages in fresh contexts (with their Problems) in this run's window, closed after."""
     from .pages import Problems
 
     contexts: list[Any] = []
 
     def make(**context_options: Any) -> tuple[Any, Problems]:
-        context_options.setdefault("viewport", {"width": 1280, "height": 800})
+        context_options.setdefault("viewport", window)
         ctx = browser.new_context(**context_options)
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)

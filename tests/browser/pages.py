@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
+# Conditions are waited for, never slept on; on a machine shared by many jobs (load 20+ on
+# 2 cores) a page can take longer than Playwright's 5 s to get there. The pages' own
+# default (conftest) is the same 10 s.
+expect.set_options(timeout=10_000)
+# A turn: the CLI, the model stand-in and the store, plus any chapter closing before it.
+TURN_MS = 30_000
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -39,14 +46,41 @@ class Problems:
         dialog.dismiss()
 
 
-def start_game(page: Any, base: str, name: str = "Ada", cls: str = "fighter") -> None:
-    """Open the page and start a new game from the start screen."""
+GAME_URL = re.compile(r"/games/([0-9a-f]{32})$")
+
+
+def start_game(page: Any, base: str, name: str = "Ada", cls: str = "fighter") -> str:
+    """Open the page, start a new game from the start screen; the game's id (its page's
+    address is /games/<id>)."""
     page.goto(base + "/")
     page.fill("#character-name", name)
     page.select_option("#character-class", cls)
     page.click("#start-button")
     expect(page.locator("#game-screen")).to_be_visible()
     expect(page.locator("#story .entry-gm.intro")).to_contain_text("Millbrook")
+    expect(page).to_have_url(GAME_URL)
+    return game_id(page)
+
+
+def game_id(page: Any) -> str:
+    """The id of the game whose page is open."""
+    match = GAME_URL.search(page.url)
+    assert match, page.url
+    return match.group(1)
+
+
+def open_sheet(page: Any, phone: bool) -> None:
+    """Make the side panel visible: on a phone through the quick bar above the story."""
+    if phone:
+        page.click("#quick-bar")
+    expect(page.locator("#inventory")).to_be_visible()
+
+
+def close_sheet(page: Any, phone: bool) -> None:
+    """Back to the story from the side panel (on a phone; a desktop always shows both)."""
+    if phone:
+        page.click("#panel-close")
+        expect(page.locator("#turn-input")).to_be_visible()
 
 
 def saved_game(page: Any, name: str) -> Any:
@@ -56,17 +90,11 @@ def saved_game(page: Any, name: str) -> Any:
     )
 
 
-def continue_game(page: Any, name: str = "Ada") -> None:
-    """From the start screen, continue the listed game of the character ``name``."""
-    saved_game(page, name).locator(".saved-continue").click()
-    expect(page.locator("#game-screen")).to_be_visible()
-
-
 def play(page: Any, message: str) -> None:
     """Type a message, send it with Enter and wait until the turn is over."""
     page.fill("#turn-input", message)
     page.press("#turn-input", "Enter")
-    expect(page.locator("#busy-indicator")).to_be_hidden()
+    expect(page.locator("#busy-indicator")).to_be_hidden(timeout=TURN_MS)
     expect(page.locator("#send-button")).to_be_enabled()
 
 

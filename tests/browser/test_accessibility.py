@@ -14,7 +14,7 @@ import pytest
 
 from game_master.testing import in_ci
 
-from .pages import expect, play, start_game
+from .pages import close_sheet, expect, game_id, open_sheet, play, start_game
 
 pytestmark = pytest.mark.browser
 
@@ -81,15 +81,22 @@ def overflows(page: Any, selector: str) -> bool:
     )
 
 
-def test_start_and_game_pages_pass_axe(serve: Any, axe_page: Any) -> None:
+def test_every_screen_passes_axe(serve: Any, axe_page: Any, phone: bool) -> None:
+    """The start page (empty, with saved and archived games), the game page and its dialogs,
+    the offline note, read aloud's controls, the sheet over the story on a phone, and the
+    not-your-game page: no serious or critical violation at either width."""
     base = serve()
     page, problems = axe_page
 
     page.goto(base + "/")
     expect(page.locator("#start-screen")).to_be_visible()
-    assert_accessible(page, "the start page, no saved game")
+    page.locator("#offline-badge summary").click()
+    expect(page.locator("#offline-badge .offline-words")).to_be_visible()
+    assert_accessible(page, "the start page, no saved game, the offline note open")
+    page.locator("#offline-badge summary").click()
 
-    # The game page after two turns: tool calls in the log, a rated reply, turn actions.
+    # The game page after two turns: tool calls in the log, a rated reply, turn actions,
+    # read aloud on (its voice and speed showing).
     start_game(page, base)
     play(page, "look around")
     play(page, "take the bread")
@@ -97,8 +104,23 @@ def test_start_and_game_pages_pass_axe(serve: Any, axe_page: Any) -> None:
     gm.first.locator("button.feedback-up").click()
     expect(gm.first.locator(".feedback-status")).to_have_text("Feedback recorded")
     expect(page.locator("#dice-log li")).not_to_have_count(0)
-    assert overflows(page, ".side-panel"), "the side panel no longer scrolls: check it another way"
+    read_aloud = page.get_by_role("button", name="Read aloud")
+    read_aloud.click()
+    expect(read_aloud).to_have_attribute("aria-pressed", "true")
+    if not phone:
+        assert overflows(page, ".side-panel"), "the side panel no longer scrolls: check it"
     assert_accessible(page, "the game page after two turns")
+    if phone:
+        open_sheet(page, phone)
+        for _ in range(12):  # each turn logs its tool call; a phone shows the log in 16rem
+            if overflows(page, "#dice-log"):
+                break
+            close_sheet(page, phone)
+            play(page, "look around")
+            open_sheet(page, phone)
+        assert overflows(page, "#dice-log"), "the dice log never scrolled: play more turns"
+        assert_accessible(page, "the sheet over the story")
+        close_sheet(page, phone)
 
     # Its dialogs: the lines of play, and the question before a rewind.
     page.click("#lines-button")
@@ -110,23 +132,31 @@ def test_start_and_game_pages_pass_axe(serve: Any, axe_page: Any) -> None:
     assert_accessible(page, "the rewind dialog")
     page.click("#rewind-cancel")
 
-    # The start page once this browser has a saved game (its list of saved games).
-    page.reload()
+    # The start page once this browser has a saved game and an archived one, the archive
+    # question, and the archived list open.
+    gid = game_id(page)
+    start_game(page, base, "Bree", "wizard")
+    page.click("#new-game-button")
+    expect(page.locator("#saved-list .saved-item")).to_have_count(2)
+    page.get_by_role("button", name="Archive Bree in The Drowned Bell").click()
+    expect(page.locator("#archive-dialog")).to_be_visible()
+    assert_accessible(page, "the archive question")
+    page.click("#archive-confirm")
     expect(page.locator("#saved-list .saved-item")).to_have_count(1)
-    assert_accessible(page, "the start page with a saved game")
+    page.locator("#archived summary").click()
+    expect(page.locator("#archived-list .saved-item")).to_have_count(1)
+    assert_accessible(page, "the start page with a saved game and an archived one")
     assert problems.items == []
 
-
-def test_game_page_at_phone_width_passes_axe(serve: Any, axe_page: Any) -> None:
-    base = serve()
-    page, problems = axe_page
-    page.set_viewport_size({"width": 390, "height": 844})
-    start_game(page, base)
-    play(page, "take the bread")
-    for _ in range(12):  # each turn logs its tool call; a phone shows the log in 16rem
-        if overflows(page, "#dice-log"):
-            break
-        play(page, "look around")
-    assert overflows(page, "#dice-log"), "the dice log never scrolled: play more turns"
-    assert_accessible(page, "the game page at phone width")
-    assert problems.items == []
+    # Another browser at the game's address.
+    other = page.context.browser.new_context(viewport=page.viewport_size)
+    try:
+        theirs = other.new_page()
+        theirs.route(
+            "**" + AXE_PATH,
+            lambda route: route.fulfill(path=str(AXE_JS), content_type="text/javascript"),
+        )
+        assert theirs.goto(f"{base}/games/{gid}").status == 404
+        assert_accessible(theirs, "the not-your-game page")
+    finally:
+        other.close()

@@ -90,3 +90,42 @@ def test_point_buy_character_with_a_backstory(serve: Any, new_page: Any, tmp_pat
     assert scores == [str(POINT_BUY[a]) for a in rules.ABILITIES]
     # The refused buy's 400 is the only thing the console reports.
     assert [p for p in problems.items if "400" not in p] == []
+
+
+def test_the_form_starts_fresh_for_each_new_game(serve: Any, new_page: Any) -> None:
+    """After a game, "New game" shows the form as a newcomer first sees it: no name, the
+    first class, the class's own scores, no backstory, the default adventure."""
+    base = serve()
+    page, problems = new_page()
+    page.goto(base + "/")
+    fresh = {
+        "#character-name": "",
+        "#character-class": "fighter",
+        "#character-backstory": "",
+    }
+    for selector, value in fresh.items():
+        expect(page.locator(selector)).to_have_value(value)
+    bell = rules.load_scenario()
+    picker = page.locator("#scenario-picker")
+    expect(picker.get_by_role("radio", name=bell.title)).to_be_checked()
+
+    page.fill("#character-name", "Bree")
+    page.select_option("#character-class", "rogue")
+    page.get_by_label("Point-buy").check()
+    fill_scores(page, POINT_BUY)
+    page.fill("#character-backstory", BACKSTORY)
+    picker.get_by_role("radio", name="The Last Ember").check()
+    page.click("#start-button")
+    expect(page.locator("#game-screen")).to_be_visible()
+    expect(page.locator("#char-name")).to_have_text("Bree")
+
+    page.click("#new-game-button")
+    expect(page.locator("#start-screen")).to_be_visible()
+    for selector, value in fresh.items():
+        expect(page.locator(selector)).to_have_value(value)
+    expect(page.get_by_label("The class's own")).to_be_checked()
+    expect(page.locator("#ability-inputs")).to_be_hidden()
+    expect(picker.get_by_role("radio", name=bell.title)).to_be_checked()
+    # "New game" means a new character: the name takes the keys.
+    assert page.evaluate("document.activeElement.id") == "character-name"
+    assert problems.items == []

@@ -1,4 +1,4 @@
-"""Browser test of "Your adventures": two games listed, continue one, archive one.
+"""Browser test of "Your adventures": two games listed, continue one, archive one, restore it.
 
 Run: ``python -m pytest -q tests/browser/test_saved_games_page.py`` (Debian's Chromium).
 """
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .pages import continue_game, expect, play, saved_game, start_game
+from .pages import expect, play, saved_game, start_game
 
 pytestmark = pytest.mark.browser
 
@@ -21,12 +21,20 @@ def focused(page: Any) -> str | None:
     )
 
 
+def saved_first(page: Any) -> bool:
+    """Whether "Your adventures" comes before the new-game form (above it, or left of it)."""
+    saved = page.locator("#saved-games").bounding_box()
+    form = page.locator(".start-card").bounding_box()
+    return bool(saved["y"] + 1 < form["y"] or saved["x"] + 1 < form["x"])
+
+
 def test_two_games_listed_continue_one_archive_one(serve: Any, new_page: Any) -> None:
     base = serve()
     page, problems = new_page()
     page.goto(base + "/")
     expect(page.locator("#saved-status")).to_contain_text("No adventures yet")
     expect(page.locator("#saved-list")).to_be_hidden()
+    assert not saved_first(page), "an empty list comes before the form"
 
     start_game(page, base, "Ada", "fighter")
     play(page, "look around")
@@ -38,6 +46,7 @@ def test_two_games_listed_continue_one_archive_one(serve: Any, new_page: Any) ->
     page.goto(base + "/")
     entries = page.locator("#saved-list .saved-item")
     expect(entries).to_have_count(2)
+    assert saved_first(page), "the saved games do not come first"
     expect(entries.nth(0).locator(".saved-name")).to_have_text("Bree")  # newest played first
     expect(entries.nth(1).locator(".saved-name")).to_have_text("Ada")
     bree = saved_game(page, "Bree")
@@ -46,11 +55,13 @@ def test_two_games_listed_continue_one_archive_one(serve: Any, new_page: Any) ->
     expect(bree.locator("time")).to_have_count(1)
     expect(saved_game(page, "Ada")).to_contain_text("1 turn")
 
-    # Continue the first game by keyboard: its story and sheet come back; playing on
-    # brings it to the top of the list.
+    # Continue the first game by keyboard: its story and sheet come back at its own address;
+    # playing on brings it to the top of the list.
+    ada_id = saved_game(page, "Ada").get_attribute("data-game-id")
     saved_game(page, "Ada").locator(".saved-continue").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#game-screen")).to_be_visible()
+    expect(page).to_have_url(f"{base}/games/{ada_id}")
     expect(page.locator("#char-name")).to_have_text("Ada")
     expect(page.locator("#story .entry-player .entry-text")).to_have_text(["look around"])
     play(page, "take the bread")
@@ -92,11 +103,27 @@ def test_two_games_listed_continue_one_archive_one(serve: Any, new_page: Any) ->
     kept = page.request.get(f"{base}/api/games/{bree_id}")
     assert kept.status == 200 and kept.json()["character"]["name"] == "Bree"
 
-    # The list fits a phone's width.
-    page.set_viewport_size({"width": 390, "height": 844})
-    continue_game(page, "Ada")
-    page.click("#new-game-button")
-    expect(entries).to_have_count(1)
+    # It waits, folded, under "Archived"; Restore (by keyboard) puts it back on the list,
+    # and focus follows it there.
+    archived = page.locator("#archived")
+    expect(archived.locator("summary")).to_have_text("Archived (1)")
+    expect(archived.locator(".saved-item")).to_be_hidden()
+    archived.locator("summary").click()
+    bree = archived.locator(".saved-item")
+    expect(bree).to_have_count(1)
+    expect(bree).to_contain_text("Bree")
+    expect(bree).to_contain_text("archived")
+    expect(bree.locator(".saved-continue")).to_have_count(0)  # restore it to play it here
+    bree.get_by_role("button", name="Restore Bree in The Drowned Bell").focus()
+    page.keyboard.press("Enter")
+    expect(entries).to_have_count(2)
+    expect(archived).to_be_hidden()
+    assert focused(page) == "Continue Bree in The Drowned Bell"
+    page.reload()
+    expect(entries).to_have_count(2)
+    expect(archived).to_be_hidden()
+
+    # Nothing scrolls sideways.
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"horizontal scroll: {width}"
     assert problems.items == []

@@ -9,22 +9,17 @@ with a private prefix; missing, the tests skip outside CI and fail in CI.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
 
-from game_master.testing import Gunicorn, free_port, in_ci
+from game_master.testing import DEBUG_HEADERS, Gunicorn, in_ci
+from game_master.testing.nginx import Nginx, nginx_missing
 
-NGINX = os.environ.get("GM_NGINX") or "/usr/sbin/nginx"
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 THREADS = 4
 ATTACKERS = 20  # half-open connections: five times the worker's threads
 HALF_A_HEADER = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow"
@@ -38,40 +33,11 @@ class Stack:
     url: str  # nginx
 
 
-def nginx_config(prefix: Path, listen_port: int, upstream_port: int) -> Path:
-    """The shipped files under ``prefix``, listening and proxying on the given ports."""
-    server = (DEPLOY / "game-master.conf").read_text()
-    # The shipped text, changed only where a test must: the two ports.
-    for shipped in ("listen 80;", "server 127.0.0.1:8000;"):
-        assert shipped in server, f"deploy/nginx/game-master.conf no longer has {shipped!r}"
-    server = server.replace("listen 80;", f"listen 127.0.0.1:{listen_port};")
-    server = server.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")
-    prefix.mkdir(parents=True, exist_ok=True)
-    (prefix / "game-master.conf").write_text(server)
-    shutil.copy(DEPLOY / "nginx.conf", prefix / "nginx.conf")
-    return prefix / "nginx.conf"
-
-
-def wait_for(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 15) -> None:
-    """Until ``url`` answers 200, or fail with the process's log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"nginx exited: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"nginx did not answer: {log.read_text()[-2000:]}")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """gunicorn with one worker of four threads behind the shipped nginx configuration."""
-    if not os.access(NGINX, os.X_OK):
-        reason = f"nginx not found at {NGINX} (apt-get install nginx-light, or set GM_NGINX)"
+    reason = nginx_missing()
+    if reason:
         if in_ci():
             pytest.fail(reason)
         pytest.skip(reason)
@@ -83,28 +49,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # A streamed turn takes ~1.5 s, so the test can see it arrive in pieces.
         GM_OFFLINE_TOKENS_PER_S="60",
     ).start()
-    port = free_port()
-    prefix = root / "prefix"
-    conf = nginx_config(prefix, port, gunicorn.port)
-    # As root, nginx's workers would drop to "nobody", who cannot use the private prefix.
-    extra = ["-g", "user root;"] if os.geteuid() == 0 else []
-    log = root / "nginx.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [NGINX, "-p", str(prefix), "-c", str(conf), "-e", "stderr", *extra],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", proc, log)
-        yield Stack(gunicorn, f"http://127.0.0.1:{port}")
+        with Nginx(root, [gunicorn.port]).start() as proxy:
+            yield Stack(gunicorn, proxy.url)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
         gunicorn.stop()
 
 
@@ -172,14 +120,16 @@ def test_a_fresh_player_plays_through_nginx_while_slow_clients_hang(stack: Stack
 
 
 def test_debug_tracing_is_closed_through_nginx(stack: Stack) -> None:
-    """nginx sets X-Forwarded-For, so /debug/tracing is 403 without the token, even when
-    the client adds X-Real-IP: 127.0.0.1; a direct loopback caller still gets the status."""
+    """In production /debug/tracing answers only the token: not through nginx, not with a
+    spoofed X-Real-IP: 127.0.0.1, not even a direct loopback caller; the token opens it."""
     assert requests.get(f"{stack.url}/debug/tracing", timeout=5).status_code == 403
     spoof = {"X-Real-IP": "127.0.0.1", "Forwarded": "for=127.0.0.1"}
     assert requests.get(f"{stack.url}/debug/tracing", headers=spoof, timeout=5).status_code == 403
     direct = requests.get(f"{stack.gunicorn.url}/debug/tracing", timeout=5)
-    assert direct.status_code == 200, direct.text
-    assert json.loads(direct.text)
+    assert direct.status_code == 403, direct.text
+    relayed = requests.get(f"{stack.url}/debug/tracing", headers=DEBUG_HEADERS, timeout=5)
+    assert relayed.status_code == 200, relayed.text
+    assert json.loads(relayed.text)["enabled"] is False
 
 
 def test_without_nginx_the_same_attack_freezes_the_worker(stack: Stack) -> None:

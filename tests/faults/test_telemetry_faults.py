@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from game_master.testing import REPO, BraintrustRecorder, Gunicorn
+from game_master.testing import DEBUG_HEADERS, REPO, BraintrustRecorder, Gunicorn
 
 FLUSH_DEADLINE_S = 2.0
 
@@ -56,9 +56,12 @@ def timed_turns(url: str, gid: str, n: int) -> list[float]:
 
 
 def debug(url: str, flush: bool = False) -> dict[str, Any]:
-    """GET /debug/tracing (from loopback)."""
+    """GET /debug/tracing with the harness's debug token (gunicorn runs in production)."""
     resp = requests.get(
-        f"{url}/debug/tracing", params={"flush": "true"} if flush else {}, timeout=30
+        f"{url}/debug/tracing",
+        params={"flush": "true"} if flush else {},
+        headers=DEBUG_HEADERS,
+        timeout=30,
     )
     assert resp.status_code == 200
     return dict(resp.json())
@@ -91,8 +94,14 @@ def test_braintrust_faults_never_touch_a_turn(
         started = time.monotonic()
         status = debug(server.url, flush=True)
         assert time.monotonic() - started < FLUSH_DEADLINE_S + 5
-        assert status["flushed"] is False
-        assert status["last_flush_error"] or status["dropped_batches"]
+        # The spans logged under the fault were either still queued (this flush fails and
+        # says why) or already given up by the background logger (counted as dropped): a
+        # slow turn lets the background logger try first, so either may happen, and
+        # /debug/tracing must show the problem both ways.
+        if status["flushed"]:
+            assert status["dropped_batches"] > 0, status
+        else:
+            assert status["last_flush_error"] or status["dropped_batches"], status
         assert status["enabled"] is True and status["api_key_set"] is True
         assert "recorder-key" not in str(status)
     finally:

@@ -38,3 +38,25 @@ def test_games_from_before_the_migration_are_listed_and_can_be_archived(v5_db: S
     v5_db.archive_game(old.id)
     assert [g.id for g in v5_db.owned_games("me")] == [newer.id]
     assert v5_db.get_game(old.id).state.character.name == "Ada"
+
+
+def test_archived_games_listed_apart_and_unarchived(v5_db: Store) -> None:
+    """The archived list holds what the list hides, newest archive first; unarchiving puts a
+    game back; an unknown game is GameNotFound."""
+    from game_master.errors import GameNotFound
+
+    assert v5_db.migrate() == SCHEMA_VERSION
+    scenario = rules.ScenarioLibrary(None).get(rules.DEFAULT_SCENARIO)
+    state = rules.new_game_state("Ada", "fighter", scenario)
+    first, second = (v5_db.create_game(state, owner="me") for _ in range(2))
+    assert v5_db.owned_games("me", archived=True) == []
+    v5_db.archive_game(first.id)
+    v5_db.archive_game(second.id)
+    archived = v5_db.owned_games("me", archived=True)
+    assert [g.id for g in archived] == [second.id, first.id]
+    assert all(g.archived_at is not None for g in archived)
+    v5_db.unarchive_game(second.id)
+    assert [g.id for g in v5_db.owned_games("me")] == [second.id]
+    assert [g.id for g in v5_db.owned_games("me", archived=True)] == [first.id]
+    with pytest.raises(GameNotFound):
+        v5_db.unarchive_game("0" * 32)

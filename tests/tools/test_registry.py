@@ -72,11 +72,13 @@ def test_the_prompt_lists_every_tool_and_when_to_use_it() -> None:
 
 
 def test_the_page_gets_the_catalog_and_names_no_tool_itself(app: Flask) -> None:
-    """The page shows calls from the served catalog; app.js hard-codes no tool name."""
+    """The page shows calls from the served catalog; its script hard-codes no tool name."""
     html = app.test_client().get("/").get_data(as_text=True)
     block = re.search(r'<script id="gm-tools" type="application/json">(.*?)</script>', html, re.S)
     assert block and json.loads(block.group(1)) == page_catalog()
-    script = (REPO / "static" / "app.js").read_text()
+    modules = sorted((REPO / "static" / "js").glob("*.js"))
+    assert modules, "the page's modules moved: look for them here"
+    script = "\n".join(path.read_text() for path in modules)
     assert not [name for name in TOOLS if re.search(rf"\b{name}\b", script)]
 
 

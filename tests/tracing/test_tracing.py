@@ -16,6 +16,7 @@ from braintrust.util import LazyValue
 from flask import Flask
 
 import tracing
+from game_master.player_words import envelope
 from game_master.testing import LiveServer, new_game, play
 
 PROJECT = "game-master-tests"
@@ -173,7 +174,8 @@ def test_concurrent_games_never_mix_spans(
         assert any(actions[message] in n for n in tool_names), (message, tool_names)
         others = {actions[m] for m in games.values() if m != message}
         assert not any(o in n for o in others for n in tool_names), (message, tool_names)
-        assert [s for s in below if name(s) == "Claude Agent"][0]["input"] == message
+        # The SDK's own span shows what the model was sent: the words in their envelope.
+        assert [s for s in below if name(s) == "Claude Agent"][0]["input"] == envelope(message)
         assert all(s["root_span_id"] == turn["root_span_id"] for s in below)
     roots = {t["root_span_id"] for t in turns.values()}
     assert len(roots) == 3

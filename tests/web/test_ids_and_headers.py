@@ -97,3 +97,22 @@ def test_debug_endpoints_are_closed_to_relayed_requests(
     assert client.get("/debug/tracing?flush=true", headers=headers).status_code == 403
     with_token = {**headers, "Authorization": "Bearer debug-secret"}
     assert client.get("/debug/tracing", headers=with_token).status_code == 200
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_a_malformed_game_address_is_the_html_not_your_game_page(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    """/games/<not an id> is the page's own 404 (HTML, no story), never the API's JSON, and
+    the database is not asked."""
+    store = app.extensions["game_master"].store
+
+    def no_db(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the database was asked about a malformed id")
+
+    monkeypatch.setattr(store, "_tx", no_db)
+    monkeypatch.setattr(store, "reap_dead_turns", no_db)
+    resp = app.test_client().get(f"/games/{bad}")
+    assert resp.status_code == 404
+    assert resp.content_type.startswith("text/html")
+    assert "Not your game" in resp.get_data(as_text=True)

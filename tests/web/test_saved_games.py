@@ -130,3 +130,74 @@ def test_a_game_whose_adventure_was_removed_is_still_listed(
     later.set_cookie("gm_session", cookie.value)
     [game] = saved(later)
     assert game["id"] == gid and game["scenario"] == {"id": "heist", "title": None}
+
+
+def test_archived_games_are_listed_apart_and_restored(saved_app: Flask) -> None:
+    """?archived=true lists only the archived games, the most recently archived first, with
+    when; unarchive puts one back on the list (idempotent); another browser's is a 404."""
+    mine = saved_app.test_client()
+    ada = browser_game(mine, "Ada")
+    bree = browser_game(mine, "Bree", "cleric")
+    cara = browser_game(mine, "Cara", "rogue")
+    assert saved(mine)[0]["archived_at"] is None
+
+    def archived() -> list[dict[str, Any]]:
+        resp = mine.get("/api/games?archived=true")
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        return list(resp.get_json())
+
+    assert archived() == []
+    for gid in (ada, cara):
+        assert mine.post(f"/api/games/{gid}/archive", headers=BROWSER).status_code == 204
+    assert [g["id"] for g in archived()] == [cara, ada]
+    assert all(g["archived_at"] >= g["created_at"] for g in archived())
+    assert [g["id"] for g in saved(mine)] == [bree]
+    assert mine.get("/api/games?archived=false").get_json() == saved(mine)
+
+    theirs = saved_app.test_client()
+    browser_game(theirs, "Dana")
+    refused = theirs.post(f"/api/games/{ada}/unarchive", headers=BROWSER)
+    assert refused.status_code == 404
+    assert refused.get_json()["error"]["code"] == "game_not_found"
+    assert theirs.get("/api/games?archived=true").get_json() == []
+
+    resp = mine.post(f"/api/games/{ada}/unarchive", headers=BROWSER)
+    assert resp.status_code == 204 and resp.get_data() == b""
+    assert mine.post(f"/api/games/{ada}/unarchive", headers=BROWSER).status_code == 204
+    assert mine.post(f"/api/games/{bree}/unarchive", headers=BROWSER).status_code == 204
+    assert [g["id"] for g in archived()] == [cara]
+    assert {g["id"] for g in saved(mine)} == {ada, bree}
+    assert saved(mine)[0]["archived_at"] is None
+    # A game archived again keeps nothing of the first time: it is listed as archived anew.
+    assert mine.post(f"/api/games/{ada}/archive", headers=BROWSER).status_code == 204
+    assert [g["id"] for g in archived()] == [ada, cara]
+
+    bad = mine.get("/api/games?archived=yes")
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_input"
+    assert mine.post(f"/api/games/{'0' * 32}/unarchive", headers=BROWSER).status_code == 404
+
+
+def test_a_games_page_is_its_owners_alone(saved_app: Flask) -> None:
+    """GET /games/<id>: the page for the browser that made the game (archived or not) and for
+    an API client's game; another browser, or no game, gets a 404 page without the story."""
+    mine = saved_app.test_client()
+    ada = browser_game(mine, "Ada")
+    play(mine, ada, "take the bread")
+    page = mine.get(f"/games/{ada}")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert 'data-screen="game"' in page.get_data(as_text=True)
+    assert "Content-Security-Policy" in page.headers
+    assert mine.post(f"/api/games/{ada}/archive", headers=BROWSER).status_code == 204
+    assert mine.get(f"/games/{ada}").status_code == 200
+
+    theirs = saved_app.test_client()
+    browser_game(theirs, "Cara")
+    api_made = theirs.post("/api/games", json={}).get_json()["id"]
+    assert theirs.get(f"/games/{api_made}").status_code == 200
+    for gid in (ada, "0123456789abcdef0123456789abcdef"):
+        refused = theirs.get(f"/games/{gid}")
+        assert refused.status_code == 404 and refused.mimetype == "text/html"
+        text = refused.get_data(as_text=True)
+        assert "Not your game" in text
+        for secret in ("Ada", "bread", "Millbrook", ada):
+            assert secret not in text
