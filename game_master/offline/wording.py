@@ -134,8 +134,9 @@ def _item_step(voice: Voice, step: Step, book: Notebook) -> list[str]:
     """Taking, dropping, using an item (a key used at its lock unlocks it)."""
     r, name = step.result, the_item(str(step.result.get("name") or "item"))
     if step.name == "take_item":
-        return [voice.pick(["You take the {i}.", "You pick up the {i} and stow it away.",
-                            "The {i} is yours now."], i=name)]  # fmt: skip
+        took = voice.pick(["You take the {i}.", "You pick up the {i} and stow it away.",
+                           "The {i} is yours now."], i=name)  # fmt: skip
+        return [took, sentence(str(r["description"]))] if r.get("description") else [took]
     if step.name == "drop_item":
         return [voice.pick(["You set the {i} down.", "You leave the {i} here."], i=name)]
     if r.get("unlocked"):

@@ -161,7 +161,13 @@ def take_item(state: GameState, scenario: Scenario, item: str) -> dict[str, Any]
         raise refuse_guarded(scenario, state.location, item_id, guard)
     here.remove(item_id)
     state.inventory.append(item_id)
-    result = {"taken": item_id, "name": scenario.items[item_id].name, "inventory": state.inventory}
+    spec = scenario.items[item_id]
+    result = {
+        "taken": item_id,
+        "name": spec.name,
+        "description": spec.description,  # what the character now holds, to tell of it
+        "inventory": state.inventory,
+    }
     check_ending(state, scenario, result)
     return after_action(state, scenario, result)
 
