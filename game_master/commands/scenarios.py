@@ -1,4 +1,9 @@
-"""``gm scenario list|validate``: the adventures on offer, and a check of one scenario file."""
+"""``gm scenario list|validate``: the adventures on offer, and a check of scenario files.
+
+``validate`` also runs without the app, writing nothing anywhere:
+``python -m game_master.scenarios validate my_heist.json`` (the Flask command opens the app,
+and with it the data folder).
+"""
 
 from __future__ import annotations
 
@@ -26,14 +31,41 @@ def list_scenarios() -> None:
         click.echo(f"skipped: {error}", err=True)
 
 
+def check_files(files: tuple[Path, ...]) -> int:
+    """Check each file (schema, references, the solver); print ``ok`` with the path that
+    proves it, or every problem; 0 when all are whole, else 1."""
+    status = 0
+    for file in files:
+        try:
+            scenario = rules.read_scenario_file(file)
+        except rules.ScenarioError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            status = 1
+            continue
+        raw = rules.scenario_checks.parse_json(file.read_text("utf-8"), file.name)
+        click.echo(f"ok: {scenario.id} ({scenario.title}, {len(scenario.locations)} locations)")
+        click.echo(f"  won by: {rules.prove(raw)}")
+    return status
+
+
+FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+
+
 @scenario_group.command("validate")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def validate(file: Path) -> None:
-    """Check FILE against the schema and its references; exit 1 listing the problems."""
-    try:
-        scenario = rules.read_scenario_file(file)
-    except rules.ScenarioError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        sys.exit(1)
-    click.echo(f"ok: {scenario.id} ({scenario.title}, {len(scenario.locations)} locations)")
+@FILES
+def validate(files: tuple[Path, ...]) -> None:
+    """Check FILES against the schema, their references and the solver; exit 1 on problems."""
+    sys.exit(check_files(files))
+
+
+@click.group()
+def standalone() -> None:
+    """Scenario tools that need no app: ``python -m game_master.scenarios validate FILE``."""
+
+
+@standalone.command("validate")
+@FILES
+def validate_alone(files: tuple[Path, ...]) -> None:
+    """Check FILES against the schema, their references and the solver; exit 1 on problems."""
+    sys.exit(check_files(files))

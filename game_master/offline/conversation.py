@@ -20,6 +20,7 @@ class Reply:
 
     blocks: list[dict[str, Any]] = field(default_factory=list)
     stop_reason: str = "end_turn"
+    shape: str = field(default="", compare=False)  # what the telling chose to say (retellings)
 
     @classmethod
     def text(cls, text: str) -> Reply:
@@ -205,82 +206,3 @@ def read_conversation(request: dict[str, Any]) -> tuple[str, list[Step], int]:
                 is_error = bool(block.get("is_error")) or "error" in result
                 steps.append(Step(name, tool_input, result, is_error))
     return text, steps, start
-
-
-def is_place(result: dict[str, Any]) -> bool:
-    """Whether a tool result describes a location (a look_around or move result)."""
-    exits = result.get("exits")
-    return isinstance(exits, dict) and bool(exits) and "error" not in result
-
-
-def latest_place(request: dict[str, Any], before: int | None = None) -> dict[str, Any] | None:
-    """The latest location result in tool results before message ``before``, or None."""
-    place: dict[str, Any] | None = None
-    for message in _messages(request)[:before]:
-        for block in blocks_of(message.get("content")):
-            if block.get("type") == "tool_result":
-                payload = result_payload(block)
-                if is_place(payload):
-                    place = payload
-    return place
-
-
-def known_exits(request: dict[str, Any], before: int | None = None) -> dict[str, str]:
-    """The latest exits map (direction -> place name) in tool results before message ``before``."""
-    place = latest_place(request, before)
-    return {str(k): str(v) for k, v in place["exits"].items()} if place else {}
-
-
-@dataclass
-class Atlas:
-    """What the tool results so far have shown of the world: the map, and who stood where.
-
-    The narrator knows no scenario file; it remembers what every look and move showed
-    (each place's exits, and the people there), as a player with a notebook would.
-    """
-
-    exits: dict[str, dict[str, str]] = field(default_factory=dict)  # place -> dir -> place
-    seen_at: dict[str, str] = field(default_factory=dict)  # person's name -> place name
-    people: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"id", "name"}
-    trail: list[str] = field(default_factory=list)  # the places seen, in order
-
-    def previous(self, here: str) -> str:
-        """The last place seen before ``here`` ('' when there was none)."""
-        return next((p for p in reversed(self.trail) if p != here), "")
-
-    def places(self) -> list[str]:
-        """Every place name seen, as a place or as where an exit leads."""
-        names = dict.fromkeys(self.exits)
-        for ways in self.exits.values():
-            names.update(dict.fromkeys(ways.values()))
-        return list(names)
-
-    def routes_to(self, place: str) -> list[tuple[str, str]]:
-        """(direction, from place) for every exit seen that leads to ``place``."""
-        return [
-            (direction, origin)
-            for origin, ways in self.exits.items()
-            for direction, dest in ways.items()
-            if dest == place
-        ]
-
-
-def read_atlas(request: dict[str, Any]) -> Atlas:
-    """The map and the people every location result in the request has shown."""
-    atlas = Atlas()
-    for message in _messages(request):
-        for block in blocks_of(message.get("content")):
-            if block.get("type") != "tool_result":
-                continue
-            payload = result_payload(block)
-            if not is_place(payload) or not payload.get("name"):
-                continue
-            name = str(payload["name"])
-            atlas.exits[name] = {str(d): str(p) for d, p in payload["exits"].items()}
-            if not atlas.trail or atlas.trail[-1] != name:
-                atlas.trail.append(name)
-            for npc in payload.get("npcs") or []:
-                if isinstance(npc, dict) and npc.get("name"):
-                    atlas.seen_at[str(npc["name"])] = name
-                    atlas.people[str(npc["name"])] = npc
-    return atlas

@@ -1,32 +1,23 @@
-"""The intent parser: what the player is trying to do, read from their words by keywords."""
+"""What the player is trying to do: a verb found by its phrases, and the known things the
+sentence names (``finder``), never a span of words taken as a name.
+
+A line with no action the narrator knows is ``unknown``: the reply then says, in the story,
+what the player can do here (never a roll and the room again).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-DIRECTIONS = {
-    "n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "d": "down",
-    "ne": "northeast", "nw": "northwest", "se": "southeast", "sw": "southwest",
-    "north": "north", "south": "south", "east": "east", "west": "west", "up": "up",
-    "down": "down", "northeast": "northeast", "northwest": "northwest",
-    "southeast": "southeast", "southwest": "southwest", "upstairs": "up",
-    "downstairs": "down", "in": "in", "out": "out", "inside": "in", "outside": "out",
-}  # fmt: skip
-COMPASS = frozenset(DIRECTIONS.values())
-FILLER = {
-    "the", "a", "an", "to", "at", "my", "some", "this", "that", "it", "on", "with", "into",
-    "onto", "toward", "towards", "of", "please", "then", "and", "up", "around", "for",
-}  # fmt: skip
-# Words that name no item: "light the way" or "use the map to find the path" must not make
-# the narrator reach for an item called "way".
-NOT_ITEMS = {"way", "path", "road", "here", "there", "area", "room", "place", "find", "see"}
-# Words that address nobody in particular ("tell me about ...", "ask the locals ...").
-NOBODY = {
-    "me", "us", "you", "him", "her", "them", "someone", "anyone", "everyone", "somebody",
-    "anybody", "everybody", "people", "folk", "folks", "locals", "villagers", "crowd",
-}  # fmt: skip
+from ..rules.naming import COMPASS, STOP, words
+from .actions import BUILDERS, Intent
+from .finder import Mention, find, first, object_words
+from .notebook import Notebook
+
+DIRECTIONS = {"n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "d": "down",
+              "upstairs": "up", "downstairs": "down", "inside": "in", "outside": "out",
+              **{d: d for d in COMPASS}}  # fmt: skip
 # Openings of a question about the story so far ("recall the bread", "what did Mara tell
 # me"), and words that say how it was heard rather than what it was about.
 RECALL_OPENINGS = (
@@ -36,294 +27,252 @@ RECALL_OPENINGS = (
 RECALL_NOISE = {
     "tell", "told", "say", "said", "me", "i", "we", "you", "about", "again", "earlier",
     "before", "did", "do", "was", "what", "who", "when", "where", "us", "mention",
-    "mentioned", "back", "remember", "recall",
+    "mentioned", "back", "remember", "recall", "to", "the", "a", "an", "of", "that", "it",
 }  # fmt: skip
-# Openings of a question about where a place or a person is ("where is the old mill?").
 WHERE_OPENINGS = (
-    "where is", "where's", "where are", "where can i find", "where do i find",
+    "where is", "where's", "where are", "where can i find", "where do i find", "where did",
     "how do i get to", "how do i reach", "how far is", "which way is", "which way to",
-    "where does", "where did", "how to get to",
+    "where does", "how to get to", "show me the way to", "the way to", "how do i get back to",
+    "how do i go back to", "the way back to", "how do i find", "where do i go to find",
 )  # fmt: skip
-# Openings of a question about what something or someone is ("who is aurel vane?").
 WHAT_OPENINGS = ("who is", "who's", "who are", "what is", "what's", "what are", "what was")
-# Words and phrases of requests from outside the story (the real world, the narrator itself).
+ABOUT_OPENINGS = (
+    "what do you know about", "what do you know of", "what can you tell me about",
+    "tell me about", "tell me of", "what about", "do you know anything about",
+    "have you heard of", "know anything about", "any news of", "any news about",
+)  # fmt: skip
+HINTS = (
+    "what should i do", "what do i do", "what now", "what next", "any ideas", "hint",
+    "where should i go", "what am i supposed to do", "i'm stuck", "im stuck", "i am stuck",
+    "what do i need", "how do i win", "what's my goal", "what is my goal", "whats my goal",
+)  # fmt: skip
 ASIDES = (
     "weather", "poem", "haiku", "joke", "instructions", "system prompt", "your prompt",
     "you are now", "pretend to be", "act as", "chatgpt", "an ai", "paris", "recipe",
     "write me", "write a", "stock", "president", "admit it",
 )  # fmt: skip
-# (words that trigger it, skill, dc, look afterwards on success, what the character tries)
+# (phrases, skill, dc, look afterwards on success, what the character tries)
 CHECKS: list[tuple[tuple[str, ...], str, int, bool, str]] = [
-    (("pick the lock", "pick lock", "lockpick", "pick the gate", "jimmy"),
-     "sleight_of_hand", 15, False, "work at the lock"),
     (("sneak", "hide", "creep", "tiptoe", "stealth"), "stealth", 12, False,
      "move without a sound"),
     (("listen", "hear", "eavesdrop"), "perception", 10, True, "listen closely"),
     (("investigate", "inspect", "study", "search carefully"), "investigation", 12, True,
      "study your surroundings"),
-    (("persuade", "convince", "charm", "bargain", "haggle", "plead"), "persuasion", 13, False,
-     "make your case"),
+    (("persuade", "convince", "charm", "bargain", "haggle", "plead", "bribe"), "persuasion",
+     13, False, "make your case"),
     (("intimidate", "threaten"), "intimidation", 13, False, "lean on them"),
-    (("lie", "bluff", "deceive"), "deception", 13, False, "spin a tale"),
-    (("climb", "jump", "leap", "swim", "push", "force", "break", "kick", "lift"),
-     "athletics", 12, False, "put your back into it"),
+    (("lie to", "bluff", "deceive"), "deception", 13, False, "spin a tale"),
+    (("climb", "jump", "leap", "swim", "lift"), "athletics", 12, False, "put your back into it"),
     (("pray", "bless"), "religion", 10, True, "pray"),
     (("cast", "spell", "conjure", "summon", "enchant"), "arcana", 12, False, "work your magic"),
     (("track", "forage"), "survival", 12, True, "read the ground"),
 ]  # fmt: skip
 VERBS: list[tuple[str, tuple[str, ...]]] = [
-    ("help", ("help", "what can i do", "commands", "hint")),
+    ("help", ("help", "commands", "what can i do")),
     ("rest", ("rest", "short rest", "take a rest", "take a short rest", "take a breather",
-              "breather", "catch my breath", "catch your breath", "catch breath",
-              "bandage", "bind my wounds", "tend my wounds", "dress my wounds",
-              "patch myself up", "spend a hit die", "use a hit die")),
+              "breather", "catch my breath", "catch your breath", "bandage", "bind my wounds",
+              "tend my wounds", "dress my wounds", "patch myself up", "spend a hit die")),
     ("inventory", ("inventory", "inv", "i", "items", "bag", "pack", "what do i have",
                    "what am i carrying", "backpack", "character", "stats", "sheet", "hp",
-                   "hit points", "health")),
-    ("take", ("pick up", "take", "get", "grab", "collect", "pocket", "snatch")),
+                   "hit points", "health", "how am i", "how hurt am i", "my hp",
+                   "check my health", "my wounds", "how much hp")),
+    ("flee", ("flee", "run away", "retreat", "escape", "get away", "run for it", "back away",
+              "break away")),
+    ("unlock", ("unlock", "open", "pick the lock", "pick lock", "lockpick", "jimmy",
+                "force the", "break the", "break down", "kick the door")),
+    ("take", ("pick up", "take", "get", "grab", "collect", "pocket", "snatch", "steal",
+              "lift the")),
     ("drop", ("drop", "discard", "put down", "throw away", "leave behind")),
     ("use", ("use", "drink", "eat", "light", "read", "quaff", "apply", "wear", "ring",
-             "consume")),
+             "consume", "sip", "swig", "put on")),
     ("attack", ("attack", "fight", "hit", "strike", "stab", "kill", "slash", "punch",
-                "shoot", "smite", "swing at")),
-    ("talk", ("talk", "speak", "ask", "greet", "chat", "say", "tell", "hello", "hail")),
+                "shoot", "smite", "swing at", "charge", "kick")),
+    ("talk", ("talk", "speak", "ask", "greet", "chat", "say", "tell", "hello", "hail", "hi",
+              "question")),
     ("look", ("look", "examine", "search", "where am i", "l", "x", "observe", "survey",
-              "look around")),
-    ("go", ("go", "walk", "move", "head", "enter", "run", "travel", "climb", "descend",
-            "take me to", "bring me to", "lead me to", "show me the way to",
-            "ascend", "return", "leave", "follow", "exit", "proceed", "step")),
+              "look around", "what do i see", "what can i see", "what's here",
+              "what is here", "describe")),
+    ("go", ("go", "walk", "move", "head", "enter", "run", "travel", "descend", "take me to",
+            "bring me to", "lead me to", "ascend", "return", "leave", "follow", "exit",
+            "proceed", "step", "cross", "row", "sail", "wade")),
 ]  # fmt: skip
-
-
 WHOLE_COMMANDS = {"i", "l", "x", "inv", "hp"}  # only when they are the whole command
 
 
-@dataclass
-class Intent:
-    """What the player is trying to do."""
-
-    kind: str
-    target: str = ""
-    skill: str = ""
-    dc: int = 0
-    look_after: bool = False
-    attempt: str = ""
-    who: str = ""  # talk: the one addressed ('' for nobody in particular)
-    topic: str = ""  # talk: what about
-    place: str = ""  # go: the player's words for the place, when they named one
-
-
-@dataclass(frozen=True)
-class Presence:
-    """Whether the one the player talks to or attacks is here, as far as the results tell.
-
-    ``status`` is one of: ``unknown`` (no location seen yet: look first), ``pending`` (ask the
-    lore who that is), ``here``, ``absent`` (a known NPC elsewhere), ``stranger`` (nobody by
-    that name), ``alone`` (nobody here at all; ``name`` is who was asked for, if anyone) or
-    ``which`` (several here, none named).
-    """
-
-    status: str
-    name: str = ""
-    present: tuple[str, ...] = ()
-    where: str = ""  # absent: the place they were last seen, if any
-
-
-@dataclass(frozen=True)
-class Route:
-    """Where a place the player wants to go to lies, when it is not through an exit here.
-
-    ``status`` is ``here`` (they are there already), ``elsewhere`` (a place the narrator
-    knows of: ``via`` lists (direction, from place) for the exits seen leading to it) or
-    ``unknown`` (no place by that name is known; ``name`` is the player's words).
-    ``exits`` are the ways out of where the player stands.
-    """
-
-    status: str
-    name: str
-    here: str
-    exits: dict[str, str]
-    via: tuple[tuple[str, str], ...] = ()
-
-
-def is_compass(words: str) -> bool:
-    """Whether ``words`` are only a direction ("north", "up")."""
-    return words.strip().lower() in COMPASS
-
-
-def words_of(text: str) -> list[str]:
-    """Lower-case words of ``text``."""
-    return re.findall(r"[a-z0-9']+", text.lower())
-
-
-def _has_phrase(words: list[str], phrase: str) -> int:
-    """Index just after ``phrase`` in ``words``, or -1."""
+def _phrase_at(said: list[str], phrase: str) -> int:
+    """The index where ``phrase`` starts in ``said``, or -1."""
     want = phrase.split()
-    for i in range(len(words) - len(want) + 1):
-        if words[i : i + len(want)] == want:
-            return i + len(want)
+    for i in range(len(said) - len(want) + 1):
+        if said[i : i + len(want)] == want:
+            return i
     return -1
 
 
-def _object(words: list[str]) -> str:
-    """The object of a command: the words left after fillers."""
-    kept = [w for w in words if w not in FILLER]
-    return " ".join(kept)
+def _opening(said: list[str], openings: tuple[str, ...]) -> int:
+    """The index just after the longest of ``openings`` that starts ``said`` (-1: none)."""
+    for opening in sorted(openings, key=len, reverse=True):
+        size = len(opening.split())
+        if said[:size] == opening.split():
+            return size
+    return -1
 
 
-def _place_direction(words: list[str], exits: dict[str, str]) -> str:
-    """A direction whose destination's name the words mention, or ''."""
-    mentioned = {w for w in words if len(w) >= 4 and w not in FILLER}
-    for direction, place in exits.items():
-        place_words = {w for w in words_of(place) if len(w) >= 4 and w not in FILLER}
-        if mentioned & place_words:
-            return direction
-    return ""
-
-
-def match_place(words: str, places: list[str]) -> str:
-    """The place among ``places`` that ``words`` name best (most shared words), or ''."""
-    wanted = {w for w in words_of(words) if len(w) >= 4 and w not in FILLER}
-    best, score = "", 0
-    for name in places:
-        shared = len(wanted & {w for w in words_of(name) if len(w) >= 4})
-        if shared > score:
-            best, score = name, shared
-    return best
-
-
-def _cut(words: list[str]) -> list[str]:
-    """Words before a trailing 'with ...' or 'using ...' clause."""
-    for stop in ("with", "using"):
-        if stop in words[1:]:
-            return words[: words.index(stop, 1)]
-    return words
-
-
-def _matches(words: list[str]) -> list[tuple[int, int, int, str, tuple[Any, ...]]]:
-    """Every verb phrase found: (start, -length, order, kind, check spec)."""
+def _verb(said: list[str]) -> tuple[int, int, str, tuple[Any, ...]] | None:
+    """The first verb phrase: (start, length, kind, check spec)."""
     found: list[tuple[int, int, int, str, tuple[Any, ...]]] = []
     order = 0
     for phrases, skill, dc, look_after, attempt in CHECKS:
         for phrase in phrases:
             order += 1
-            end = _has_phrase(words, phrase)
-            if end >= 0:
-                size = len(phrase.split())
-                found.append((end - size, -size, order, "check", (skill, dc, look_after, attempt)))
+            at = _phrase_at(said, phrase)
+            if at >= 0:
+                found.append((at, -len(phrase.split()), order, "check",
+                              (skill, dc, look_after, attempt)))  # fmt: skip
     for kind, phrases in VERBS:
         for phrase in phrases:
             order += 1
-            end = _has_phrase(words, phrase)
-            if end < 0:
+            at = _phrase_at(said, phrase)
+            if at < 0 or (phrase in WHOLE_COMMANDS and len(said) > 1):
                 continue
-            size = len(phrase.split())
-            if phrase in WHOLE_COMMANDS and len(words) > 1:
-                continue  # "i", "l", "x" only count as whole commands
-            found.append((end - size, -size, order, kind, ()))
-    return sorted(found)
+            if at and said[at - 1] in ("a", "an", "the", "some", "my"):
+                continue  # "buy a drink": a noun here, not the verb
+            found.append((at, -len(phrase.split()), order, kind, ()))
+    if not found:
+        return None
+    start, neg, _, kind, spec = min(found)
+    return start, -neg, kind, spec
 
 
-def _talk(rest: list[str]) -> Intent:
-    """A talk intent: who is addressed and what about."""
-    if "about" in rest:
-        cut = rest.index("about")
-        who, topic = _object(rest[:cut]), _object(rest[cut + 1 :])
-    else:
-        who, topic = _object(rest), ""
-    target = " ".join(x for x in (who, topic) if x)
-    if who and all(w in NOBODY for w in who.split()):
-        who = ""
-    return Intent("talk", target, who=who, topic=topic)
-
-
-def _recall(words: list[str]) -> Intent | None:
+def _recall(said: list[str]) -> Intent | None:
     """A question about the story so far, with the words worth searching for; else None."""
-    for opening in RECALL_OPENINGS:
-        size = len(opening.split())
-        if words[:size] == opening.split():
-            kept = [w.removesuffix("'s") for w in words[size:]]
-            topic = [w for w in kept if w not in FILLER and w not in RECALL_NOISE]
-            return Intent("recall", " ".join(topic))
-    return None
+    end = _opening(said, RECALL_OPENINGS)
+    if end < 0:
+        return None
+    topic = [w for w in said[end:] if w not in STOP and w not in RECALL_NOISE]
+    return Intent("recall", " ".join(topic))
 
 
-def parse_intent(text: str, exits: dict[str, str] | None = None) -> Intent:
-    """Read the player's intent from their words with keyword matching."""
-    exits = exits or {}
-    words = words_of(text)
-    if not words:
+def _name(m: Mention | None) -> str:
+    """A mention's name ('' for none)."""
+    return m.name if m is not None else ""
+
+
+def parse_intent(text: str, book: Notebook | None = None) -> Intent:
+    """Read the player's intent from their words and what the narrator has seen."""
+    book = book or Notebook()
+    said = words(text)
+    if not said:
         return Intent("unknown")
-    recall = _recall(words)
+    intent = _parse(text, said, book)
+    intent.down = book.down
+    return intent
+
+
+def _parse(text: str, said: list[str], book: Notebook) -> Intent:
+    """The intent of a non-empty line."""
+    recall = _recall(said)
     if recall is not None:
         return recall
-    if any(_has_phrase(words, aside) >= 0 for aside in ASIDES):
+    if any(_phrase_at(said, aside) >= 0 for aside in ASIDES):
         return Intent("aside")
-    for opening in WHERE_OPENINGS:
-        end = _has_phrase(words, opening)
-        if end == len(opening.split()):
-            return Intent("where", _object(words[end:]))
-    for opening in WHAT_OPENINGS:
-        end = _has_phrase(words, opening)
-        if end == len(opening.split()):
-            about = _object(words[end:])
-            if not about or set(about.split()) <= {"this", "place", "here", "around", "there"}:
-                return Intent("look")
-            if {"goal", "quest", "task", "mission"} & set(about.split()):
-                return Intent("inventory")
-            if not re.search(r"[a-z]{3}", about):
-                return Intent("aside")  # sums and symbols: nothing the story holds
-            return Intent("lore", about)
-    direction = next((DIRECTIONS[w] for w in words if w in DIRECTIONS), "")
-    if (
-        len(words) <= 2
-        and words[-1] in DIRECTIONS
-        and words[0] in ("go", "walk", "run", "head", "move", words[-1])
-    ):
-        return Intent("go", DIRECTIONS[words[-1]])
-    found = _matches(words)
-    if not found:
-        place = "" if len(words) > 4 else direction or _place_direction(words, exits)
-        return Intent("go", place) if place else Intent("unknown", " ".join(words))
-    start, neg_size, _, kind, spec = found[0]
-    rest = _cut(words[start - neg_size :])
-    if kind == "check":
-        skill, dc, look_after, attempt = spec
-        if skill == "arcana" and "at" in rest:
-            foe = _object(rest[rest.index("at") + 1 :])  # "cast fireball at the ghost"
-            if foe:
-                return Intent("attack", foe)
-        if skill == "athletics" and words[start] == "climb":
-            where = direction or _place_direction(rest, exits)
-            if where:
-                return Intent("go", where)
-        return Intent("check", _object(rest), skill, dc, look_after, attempt)
-    if kind == "go":
-        named = _object(rest[1:])  # the words after the verb ("the old mill")
-        where = direction or _place_direction(rest, exits) or _object(rest)
-        place = "" if direction or is_compass(named) else named
-        return Intent("go", where, place=place) if where else Intent("look")
-    if kind == "talk":
-        return _talk(rest)
-    if kind in ("take", "drop", "use"):
-        target = _object([w for w in rest if w not in ("down", "away") and w not in NOT_ITEMS])
-        return Intent(kind, target) if target else Intent("look")
-    if kind == "rest":
-        return Intent("rest")
-    return Intent(kind, _object(rest))
+    spoken = _addressed(text, said, book)
+    if spoken is not None:
+        return spoken
+    end = _opening(said, WHERE_OPENINGS)
+    if end >= 0:
+        return _where(said, end, book)
+    if _opening(said, HINTS) >= 0 or any(_phrase_at(said, h) >= 0 for h in HINTS[:5]):
+        return Intent("hint")
+    end = _opening(said, WHAT_OPENINGS)
+    if end >= 0:
+        return _what(said, end, book)
+    if len(said) <= 2 and said[-1] in DIRECTIONS and said[0] in (
+        "go", "walk", "run", "head", "move", "climb", said[-1]
+    ):  # fmt: skip
+        return Intent("go", way=DIRECTIONS[said[-1]])
+    verb = _verb(said)
+    if verb is None:
+        return _no_verb(text, said, book)
+    start, size, kind, spec = verb
+    skip = set(range(start, start + size))
+    mentions = find(text, book, skip)
+    build = BUILDERS.get(kind)
+    if build is not None:
+        return build(said, start + size, mentions, book, spec)
+    return Intent(kind)
 
 
-def match_npc(words: str, npcs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The NPC among ``npcs`` (``{"id", "name"}``) whose name or id the words mention."""
-    wanted = {w for w in words_of(words) if len(w) >= 3 and w not in FILLER}
-    if not wanted:
-        return None
-    for npc in npcs:
-        names = set(words_of(str(npc.get("name", "")))) | set(
-            words_of(str(npc.get("id", "")).replace("_", " "))
-        )
-        # "miller's ghost" should answer to "ghost" and to "miller".
-        names |= {n.removesuffix("'s") for n in names}
-        if wanted & names:
-            return npc
+def _addressed(text: str, said: list[str], book: Notebook) -> Intent | None:
+    """A line spoken to someone: "Nell, what do you know about the strongroom?", or a
+    question about a thing put to whoever is here."""
+    head, comma, rest = text.partition(",")
+    if comma and len(words(head)) <= 4 and words(rest):
+        person = first(find(head, book), "person")
+        if person is not None:
+            return Intent("talk", person.name, who=person.name, topic=_topic(rest, book))
+        question = "?" in rest or _opening(words(rest), ABOUT_OPENINGS + WHAT_OPENINGS) >= 0
+        name = object_words(words(head), 0)
+        if question and name and _verb(words(head)) is None and not find(head, book):
+            return Intent("talk", name, who=name, topic=_topic(rest, book))  # "Nell, ...?"
+    end = _opening(said, ABOUT_OPENINGS)
+    if end >= 0:
+        topic = " ".join(said[end:])
+        if book.present() or book.here is None:  # someone here may know (the rules say)
+            return Intent("talk", topic, topic=_topic(topic, book))
+        return Intent("lore", object_words(said, end) or topic)
     return None
+
+
+def _topic(text: str, book: Notebook) -> str:
+    """What a question is about: after 'about'/'of', else its telling words."""
+    said = words(text)
+    for marker in ("about", "of", "regarding"):
+        if marker in said:
+            said = said[said.index(marker) + 1 :]
+            break
+    else:
+        end = _opening(said, ABOUT_OPENINGS + WHERE_OPENINGS + WHAT_OPENINGS)
+        said = said[max(end, 0) :]
+    kept = [
+        w
+        for w in said
+        if w not in STOP
+        and w not in ("what", "you", "know", "tell", "can", "do", "does", "anything")
+    ]
+    return " ".join(kept)  # fmt: skip
+
+
+def _where(said: list[str], end: int, book: Notebook) -> Intent:
+    """A question about where something is."""
+    rest = " ".join(said[end:])
+    mentions = find(rest, book)
+    found = first(mentions, "place", "person", "item", "way")
+    target = object_words(said, end) or rest
+    if found is not None and found.kind == "way":
+        return Intent("where", target, way=found.name, known=True)
+    return Intent("where", _name(found) or target, place=_name(found), known=found is not None)
+
+
+def _what(said: list[str], end: int, book: Notebook) -> Intent:
+    """Who or what something is: a look, the sheet, or the lore."""
+    about = object_words(said, end)
+    if not about or set(about.split()) <= {"this", "place", "here", "around", "there"}:
+        return Intent("look")
+    if {"goal", "quest", "task", "mission", "plan"} & set(about.split()):
+        return Intent("hint")
+    if not re.search(r"[a-z]{3}", about):
+        return Intent("aside")  # sums and symbols: nothing the story holds
+    return Intent("lore", about)
+
+
+def _no_verb(text: str, said: list[str], book: Notebook) -> Intent:
+    """A line with no verb: a direction or a way ("north", "the stairs") is a move; a
+    person's name a greeting; anything else is not understood."""
+    mentions = find(text, book)
+    way = first(mentions, "direction", "way")
+    person = first(mentions, "person")
+    if person is not None and (way is None or person.score >= way.score) and len(said) <= 4:
+        return Intent("talk", person.name, who=person.name)  # "wake the clerk", "nell?"
+    if way is not None and len(said) <= 4:
+        return Intent("go", way=way.name)
+    return Intent("unknown", " ".join(said))

@@ -1,315 +1,169 @@
-"""The planner: which game tool to call next for the player's intent, or when to narrate."""
+"""The planner: which game tool to call next for the player's intent, or when to narrate.
+
+The rules decide what is true: the planner hands them the player's things by name (the
+known name, or the player's own words) and reads what comes back. A refusal ends the turn,
+except where the next call can still answer the question (a name that is no exit may be a
+place elsewhere; someone may know where a thing is; a fallen character makes a death save).
+"""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import random
+from dataclasses import replace
 from typing import Any
 
+from ..rules.naming import words
 from . import wording
-from .conversation import (
-    Atlas,
-    Reply,
-    Step,
-    is_place,
-    latest_place,
-    offered_tools,
-    read_atlas,
-    read_conversation,
-)
-from .intent import Intent, Presence, Route, match_npc, match_place, parse_intent, words_of
-from .text import is_direction
+from .conversation import Reply, Step, offered_tools, read_conversation
+from .intent import Intent, parse_intent
+from .notebook import Notebook, read_notebook, with_steps
+from .text import Voice, mapping
 
 MAX_TOOL_CALLS = 4
 Call = tuple[str, dict[str, Any]]
 
 
-def _find(steps: list[Step], name: str, index: int = 0) -> Step | None:
-    """The ``index``-th step that called ``name``."""
-    found = [s for s in steps if s.name == name]
-    return found[index] if len(found) > index else None
+def _find(steps: list[Step], name: str) -> Step | None:
+    """The first step that called ``name``."""
+    return next((s for s in steps if s.name == name), None)
 
 
-def current_place(steps: list[Step], before: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The latest location seen: this turn's look or move result, else the one before it."""
-    for step in reversed(steps):
-        if not step.is_error and is_place(step.result):
-            return step.result
-    return before
+def _args(**values: str) -> dict[str, Any]:
+    """Tool arguments without the empty ones."""
+    return {k: v for k, v in values.items() if v}
 
 
-def _npcs(place: dict[str, Any]) -> list[dict[str, Any]]:
-    """The NPCs a location result lists."""
-    return [n for n in place.get("npcs") or [] if isinstance(n, dict)]
-
-
-def _lore_npc(who: str, step: Step) -> dict[str, Any] | None:
-    """The first NPC lore entry that mentions the words ``who``, from a search_lore step."""
-    wanted = {w for w in words_of(who) if len(w) >= 3}
-    for entry in step.result.get("results") or []:
-        if not isinstance(entry, dict) or entry.get("kind") != "npc":
-            continue
-        said = set(words_of(f"{entry.get('title', '')} {entry.get('text', '')}"))
-        if wanted & (said | {w.removesuffix("'s") for w in said}):
-            return entry
-    return None
-
-
-def find_presence(
-    intent: Intent,
-    steps: list[Step],
-    before: dict[str, Any] | None,
-    atlas: Atlas | None = None,
-) -> Presence | None:
-    """Who the player addresses or attacks and whether they are here (None: not a question).
-
-    Someone seen elsewhere earlier (``atlas``) is ``absent`` with where they were seen.
-    """
-    atlas = atlas or Atlas()
-    place = current_place(steps, before)
-    if intent.kind == "where" and place is not None:
-        found = _whereabouts(intent.target, _npcs(place), atlas)
-        lore = _find(steps, "search_lore")
-        known = _lore_npc(intent.target, lore) if lore and not lore.is_error else None
-        if found is None and known is not None:
-            return Presence("absent", str(known.get("title")))  # heard of, never seen
-        return found
-    if intent.kind not in ("talk", "attack"):
-        return None
-    if place is None:
-        return Presence("unknown")
-    npcs = _npcs(place)
-    present = tuple(str(n.get("name") or n.get("id")) for n in npcs)
-    named = intent.who if intent.kind == "talk" else intent.target
-    if not named:
-        if not npcs:
-            return Presence("alone")
-        if intent.kind == "attack" and len(npcs) > 1:
-            return Presence("which", present=present)
-        return Presence("here", present[0], present)
-    npc = match_npc(named, npcs)
-    if npc is not None:
-        return Presence("here", str(npc.get("name") or npc.get("id")), present)
-    seen = match_npc(named, list(atlas.people.values()))
-    if seen is not None:
-        name = str(seen.get("name"))
-        return Presence("absent", name, present, atlas.seen_at.get(name, ""))
-    if not npcs:
-        return Presence("alone", named)
-    if intent.kind == "attack":
-        return Presence("stranger", named, present)
-    lore = _find(steps, "search_lore")
-    if lore is None or lore.is_error:
-        return Presence("pending", named, present)
-    known = _lore_npc(named, lore)
-    if known is None:
-        return Presence("stranger", named, present)
-    ids = {str(n.get("id")) for n in npcs}
-    if str(known.get("ref")) in ids or str(known.get("title")) in present:
-        return Presence("here", str(known.get("title")), present)
-    title = str(known.get("title") or named)
-    return Presence("absent", title, present, atlas.seen_at.get(title, ""))
-
-
-def _whereabouts(named: str, npcs: list[dict[str, Any]], atlas: Atlas) -> Presence | None:
-    """Where a person asked about is, as far as the narrator has seen (None: not a person)."""
-    npc = match_npc(named, npcs)
-    if npc is not None:
-        return Presence("here", str(npc.get("name") or npc.get("id")))
-    seen = match_npc(named, list(atlas.people.values()))
-    if seen is None:
-        return None
-    name = str(seen.get("name"))
-    return Presence("absent", name, where=atlas.seen_at.get(name, ""))
-
-
-def _lore_place(target: str, step: Step | None) -> str:
-    """The best-ranked place a search_lore step found whose name or id the words share."""
-    if step is None or step.is_error:
-        return ""
-    wanted = {w for w in words_of(target) if len(w) >= 3}
-    for entry in step.result.get("results") or []:
-        if not isinstance(entry, dict) or entry.get("kind") != "location":
-            continue
-        names = set(words_of(str(entry.get("title", "")))) | set(
-            words_of(str(entry.get("ref", "")).replace("_", " "))
-        )
-        if wanted & names:
-            return str(entry.get("title"))
-    return ""
-
-
-def _known_place(target: str, before: dict[str, Any], atlas: Atlas) -> str:
-    """The place a go or where names, among those seen ("back": the one before this)."""
-    here = str(before.get("name", ""))
-    if set(words_of(target)) <= {"back", "again"} and target:
-        return atlas.previous(here)
-    return match_place(target, [*atlas.places(), here])
-
-
-def _direction_to(place: str, exits: dict[str, str]) -> str:
-    """The exit here that leads to ``place``, or ''."""
-    return next((d for d, dest in exits.items() if dest == place), "")
-
-
-def _go(
-    intent: Intent, steps: list[Step], before: dict[str, Any] | None, atlas: Atlas
-) -> list[Call]:
-    """Going somewhere: a direction, a place next door, or a place the narrator must place.
-
-    A named place that is known (from earlier looks) and not next door needs no tool; an
-    unknown name is tried as a move (the rules know places by id too), then looked up in
-    the lore, and taken when the lore's place turns out to be next door.
-    """
-    target = intent.target
-    if is_direction(target) or before is None:
-        return [("move", {"direction": target})]
-    exits = {str(k): str(v) for k, v in before["exits"].items()}
-    known = _known_place(target, before, atlas)
-    if known and known == before.get("name"):
+def _go(intent: Intent, steps: list[Step], book: Notebook) -> list[Call]:
+    """A move by a way or a direction; a place by name: next door, or the way there."""
+    here = book.here or {}
+    exits = mapping(here.get("exits"))
+    if intent.way:
+        return [("move", {"direction": intent.way})]
+    if intent.place and intent.place == here.get("name"):
+        return []  # already there: the narration says so
+    door = next((d for d, p in exits.items() if p == intent.place), "")
+    if door:
+        return [("move", {"direction": door})]
+    if not intent.place:
         return []
-    if known:
-        way = _direction_to(known, exits)
-        return [("move", {"direction": way})] if way else []
-    plan: list[Call] = [("move", {"direction": target})]
-    if steps and steps[0].is_error and steps[0].refusal.code == "no_exit":
-        plan.append(("search_lore", {"query": target}))
-        way = _direction_to(_lore_place(target, _find(steps, "search_lore")), exits)
-        if way:
-            plan.append(("move", {"direction": way}))
+    if intent.known:
+        return [("find_way", {"to": intent.place})]
+    plan: list[Call] = [("move", {"direction": intent.place})]
+    first = steps[0] if steps else None
+    if first is not None and first.is_error and first.refusal.code == "no_exit":
+        plan.append(("find_way", {"to": intent.place}))
     return plan
 
 
-def find_route(
-    intent: Intent, steps: list[Step], before: dict[str, Any] | None, atlas: Atlas
-) -> Route | None:
-    """Where the place the player asked for lies, when this turn did not take them there."""
-    if intent.kind not in ("go", "where") or is_direction(intent.target) or before is None:
-        return None
-    if any(s.name == "move" and not s.is_error for s in steps):
-        return None
-    if any(s.is_error and s.refusal.code != "no_exit" for s in steps):
-        return None  # locked, or the game is over: the refusal says it
-    here = str(before.get("name", ""))
-    exits = {str(k): str(v) for k, v in before["exits"].items()}
-    known = _known_place(intent.target, before, atlas)
-    known = known or _lore_place(intent.target, _find(steps, "search_lore"))
-    if intent.kind == "where" and not known:
-        return None  # the lore search tells what is known of it
-    if not known:
-        return Route("unknown", intent.target, here, exits)
-    if known == here:
-        return Route("here", known, here, exits)
-    return Route("elsewhere", known, here, exits, tuple(atlas.routes_to(known)))
-
-
-def _attack(foe: str, steps: list[Step]) -> list[Call]:
-    """An attack: a check to hit, then damage dealt or taken."""
-    plan: list[Call] = [
-        ("ability_check", {"skill": "athletics", "dc": 12, "reason": f"attack {foe}"})
-    ]
-    check = _find(steps, "ability_check")
-    if check is not None and not check.is_error:
-        if check.result.get("success"):
-            plan.append(("roll_dice", {"notation": "1d8+3", "reason": f"damage to {foe}"}))
-        else:
-            plan.append(("roll_dice", {"notation": "1d6", "reason": f"{foe} strikes back"}))
-            roll = _find(steps, "roll_dice")
-            if roll is not None and not roll.is_error:
-                amount = -max(1, int(roll.result.get("total") or 1))
-                plan.append(("change_hp", {"amount": amount, "reason": f"hit by {foe}"}))
+def _where(intent: Intent, steps: list[Step], book: Notebook) -> list[Call]:
+    """Where something is: the rules' way there; someone here may know of what is unseen."""
+    if intent.way or not intent.target:
+        return []  # a way of this very place: the narration points to it
+    plan: list[Call] = [("find_way", {"to": intent.target})]
+    found = _find(steps, "find_way")
+    unseen = found is not None and not found.is_error and found.result.get("status") == "unseen"
+    asked = set(words(intent.target))
+    talkers = [
+        n for n in book.present()
+        if asked & {w for t in n.get("topics") or [] for w in words(str(t.get("name", "")))}
+    ]  # fmt: skip
+    if unseen and talkers:
+        plan.append(("ask", {"person": str(talkers[0].get("name")), "about": intent.target}))
     return plan
 
 
-def _plan(
-    intent: Intent, steps: list[Step], before: dict[str, Any] | None, atlas: Atlas
-) -> list[Call]:
+def _plan(intent: Intent, steps: list[Step], book: Notebook) -> list[Call]:
     """The whole sequence of tool calls for ``intent``, given the results so far."""
     kind, target = intent.kind, intent.target
-    if kind == "go":
-        return _go(intent, steps, before, atlas)
-    simple: dict[str, Call] = {
-        "look": ("look_around", {}),
-        "take": ("take_item", {"item": target}),
-        "drop": ("drop_item", {"item": target}),
-        "use": ("use_item", {"item": target}),
-        "inventory": ("get_character", {}),
-        "rest": ("short_rest", {}),
+    looks_first: list[Call] = [] if book.here else [("look_around", {})]
+    simple: dict[str, list[Call]] = {
+        "look": [("look_around", {})],
+        "inventory": [("get_character", {})],
+        "rest": [("short_rest", {})],
+        "help": looks_first,
+        "unknown": looks_first,
+        "hint": [("get_character", {}), *looks_first],
+        "lore": [("search_lore", {"query": target})],
+        "recall": [("recall", {"query": target})] if target else [],
+        "take": [("take_item", {"item": t}) for t in intent.items or [target] if t],
+        "drop": [("drop_item", {"item": target})] if target else [],
+        "use": [("use_item", {"item": target})] if target else [],
+        "unlock": [("unlock", _args(way=intent.way or target, key=intent.item))],
+        "attack": [("attack", _args(target=intent.who, weapon=intent.item))],
+        "flee": [("flee", _args(direction=intent.way))],
+        "talk": [("ask", _args(person=intent.who, about=intent.topic))]
+        + [("search_lore", {"query": intent.topic}) for s in steps[:1] if _unanswered(s)],
     }
     if kind in simple:
-        return [simple[kind]]
-    if kind == "recall":
-        return [("recall", {"query": target})] if target else []
-    if kind == "lore":
-        return [("search_lore", {"query": target})]
+        return simple[kind]
+    if kind == "go":
+        return _go(intent, steps, book)
     if kind == "where":
-        if before is None or not target:
-            return [("look_around", {})] if before is None else []
-        if find_presence(intent, steps, before, atlas) or _known_place(target, before, atlas):
-            return []
-        return [("search_lore", {"query": target})]
-    if kind in ("talk", "attack"):
-        # Talk and fights need to know who is here: look first when no location is known.
-        plan: list[Call] = [("look_around", {})] if before is None else []
-        presence = find_presence(intent, steps, before, atlas)
-        if presence is None or presence.status not in ("here", "pending"):
-            return plan
-        if kind == "talk":
-            return plan + [("search_lore", {"query": target or "rumours"})]
-        return plan + _attack(wording.mid(presence.name), steps)
+        return _where(intent, steps, book)
     if kind == "check":
-        plan = [
-            (
-                "ability_check",
-                {
-                    "skill": intent.skill,
-                    "dc": intent.dc,
-                    "reason": intent.attempt or "a risky attempt",
-                },
-            )
-        ]
+        reason = intent.attempt or "a risky attempt"
+        plan: list[Call] = [("ability_check", {"skill": intent.skill, "dc": intent.dc,
+                                               "reason": reason})]  # fmt: skip
         check = _find(steps, "ability_check")
         if intent.look_after and check is not None and check.result.get("success"):
             plan.append(("look_around", {}))
         return plan
-    if kind == "unknown":
-        return [
-            ("ability_check", {"skill": "perception", "dc": 10, "reason": "get your bearings"}),
-            ("look_around", {}),
-        ]
     return []
 
 
-def _game_over(steps: list[Step]) -> bool:
-    """Whether a result says the adventure ended."""
-    return any(s.result.get("game_over") or s.result.get("dead") for s in steps)
+def _nobody(step: Step) -> bool:
+    """Whether a call found nobody here to ask."""
+    return step.is_error and step.refusal.code == "nobody_here"
+
+
+def _unanswered(step: Step) -> bool:
+    """Whether asking got no answer on the topic (nobody here, or they know nothing of it):
+    what the lore tells of it is the next best thing."""
+    return _nobody(step) or (
+        step.name == "ask" and not step.is_error and not step.result.get("says")
+        and not step.result.get("lore")
+    )  # fmt: skip
+
+
+def _continues(intent: Intent, step: Step) -> bool:
+    """Whether a refused call still leaves a question the next call can answer."""
+    code = step.refusal.code
+    if intent.kind == "talk" and code == "nobody_here" and intent.topic and not intent.who:
+        return True  # nobody to ask: what is known of it, then
+    return (intent.kind == "go" and step.name == "move" and code == "no_exit") or (
+        code == "character_down"
+    )
 
 
 def next_call(
-    intent: Intent,
-    steps: list[Step],
-    offered: dict[str, str],
-    before: dict[str, Any] | None = None,
-    atlas: Atlas | None = None,
+    intent: Intent, steps: list[Step], offered: dict[str, str], book: Notebook | None = None
 ) -> Call | None:
-    """The next tool call to make, or None when it is time to narrate.
-
-    ``before`` is the latest location result from earlier turns (None when none was seen);
-    ``atlas`` is what every location result so far showed of the map and its people.
-    """
-    if len(steps) >= MAX_TOOL_CALLS or _game_over(steps):
+    """The next tool call to make, or None when it is time to narrate."""
+    book = book or Notebook()
+    if len(steps) >= MAX_TOOL_CALLS or any(s.result.get("game_over") for s in steps):
         return None
-    # A refusal ends the turn, except a move to a name the rules do not know: the lore
-    # may still say which place was meant.
-    if any(s.is_error and (intent.kind != "go" or s.refusal.code != "no_exit") for s in steps):
+    if intent.down and "death_save" in offered:
+        # A dying character's turn is a death save, whatever the player said; if they are
+        # up after all (healed behind the narrator's back), the turn goes on as asked.
+        if not steps:
+            return ("death_save", {})
+        first = steps[0]
+        if first.name == "death_save" and first.is_error and first.refusal.code == "not_down":
+            return next_call(replace(intent, down=False), steps[1:], offered, book)
         return None
-    plan = [(name, args) for name, args in _plan(intent, steps, before, atlas or Atlas())]
-    plan = [(name, args) for name, args in plan if name in offered]
+    if steps and steps[-1].is_error and steps[-1].refusal.code == "character_down":
+        done = any(s.name == "death_save" for s in steps)
+        return ("death_save", {}) if "death_save" in offered and not done else None
+    if any(s.is_error and not _continues(intent, s) for s in steps):
+        return None
+    plan = [(name, args) for name, args in _plan(intent, steps, book) if name in offered]
     if len(steps) >= len(plan):
         return None
     name, args = plan[len(steps)]
-    if any(s.name == name and s.input == args and s.is_error for s in steps):
+    if any(s.name == name and s.input == args for s in steps):
         return None
     return name, args
 
@@ -343,23 +197,31 @@ def _tool_id(seed: int, request: dict[str, Any], text: str, n_results: int) -> s
 def narrate(request: dict[str, Any], seed: int = 0, retelling: int = 0) -> Reply:
     """Decide the next response of the offline game master from the request alone.
 
-    ``retelling`` > 0 words the same moment another way (the server asks for it when another
-    Claude session was already told these words at this point of the story)."""
+    ``retelling`` > 0 tells the same moment another way (the server asks for it when
+    another Claude session was already told this moment in the same shape)."""
     text, steps, start = read_conversation(request)
     offered = offered_tools(request)
     if not offered or not text:
         return Reply.text(wording.brief(request.get("system"), text))
-    before = latest_place(request, max(start, 0))
-    exits = {str(k): str(v) for k, v in before["exits"].items()} if before else {}
-    intent = parse_intent(text, exits)
-    atlas = read_atlas(request)
+    before = read_notebook(request, max(start, 0))
+    intent = parse_intent(text, before)
     telling = telling_of(request) + (f"#{retelling}" if retelling else "")
-    rng = _rng(seed, text, len(steps), telling)
-    call = next_call(intent, steps, offered, before, atlas)
+    said = sum(
+        1
+        for m in request.get("messages") or []
+        if isinstance(m, dict)
+        and m.get("role") == "user"
+        and read_conversation({"messages": [m]})[0]
+    )
+    voice = Voice(_rng(seed, f"{said}|{text}", len(steps), telling))  # fmt: skip
+    call = next_call(intent, steps, offered, before)
     if call is not None:
         name, args = call
-        lead = wording.lead(rng, name, args, atlas.places(), intent) if not steps else ""
-        return Reply.tool(_tool_id(seed, request, text, len(steps)), offered[name], args, lead)
-    presence = find_presence(intent, steps, before, atlas)
-    route = find_route(intent, steps, before, atlas)
-    return Reply.text(wording.narration(rng, text, intent, steps, presence, route))
+        quiet = intent.kind in ("unknown", "help", "hint")  # a look only to know the place
+        lead = wording.lead(voice, name, args, intent) if not steps and not quiet else ""
+        tool_id = _tool_id(seed, request, text, len(steps))
+        return Reply.tool(tool_id, offered[name], args, lead)
+    after = with_steps(copy.deepcopy(before), steps)
+    reply = Reply.text(wording.narration(voice, text, intent, steps, before, after))
+    reply.shape = voice.shape
+    return reply

@@ -8,20 +8,20 @@ player's words and narrating their results, deterministically for the same reque
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
 import re
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 from .conversation import Reply, block_tokens, estimate_tokens, request_input_tokens
-from .planner import narrate, telling_of
+from .planner import narrate
+from .tellings import Tellings
 
 log = logging.getLogger(__name__)
 
@@ -352,46 +352,6 @@ class MessagesHandler(BaseHTTPRequestHandler):
 def split_json(text: str, size: int = 24) -> list[str]:
     """Cut a JSON string into ``partial_json`` pieces."""
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
-class Tellings:
-    """What each Claude session was told at each moment of a story, so a retold turn (a fork
-    of the session taken before it) never reads word for word like an earlier telling.
-
-    A moment is the request's conversation; a telling is the session the request names.
-    Bounded: the oldest moments are forgotten first."""
-
-    RETRIES = 8
-
-    def __init__(self, max_moments: int = 2000) -> None:
-        """Remember at most ``max_moments`` moments."""
-        self._told: OrderedDict[str, dict[str, str]] = OrderedDict()
-        self._max = max_moments
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def moment(request: dict[str, Any]) -> str:
-        """A digest of the conversation so far (what every telling of this moment shares)."""
-        shared = json.dumps([request.get("system"), request.get("messages")], sort_keys=True)
-        return hashlib.sha256(shared.encode("utf-8")).hexdigest()
-
-    def reply(self, request: dict[str, Any], seed: int) -> Reply:
-        """``narrate``'s reply, worded anew while another session has had the same words."""
-        moment, session = self.moment(request), telling_of(request)
-        with self._lock:
-            told = dict(self._told.get(moment, {}))
-        others = {text for who, text in told.items() if who != session}
-        reply = narrate(request, seed=seed)
-        for retelling in range(1, self.RETRIES + 1):
-            if not reply.text_content or reply.text_content not in others:
-                break
-            reply = narrate(request, seed=seed, retelling=retelling)
-        with self._lock:
-            self._told.setdefault(moment, {})[session] = reply.text_content
-            self._told.move_to_end(moment)
-            while len(self._told) > self._max:
-                self._told.popitem(last=False)
-        return reply
 
 
 class NarratorHandler(MessagesHandler):

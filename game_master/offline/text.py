@@ -6,7 +6,7 @@ import random
 import re
 from typing import Any
 
-from .intent import COMPASS
+from ..rules.naming import COMPASS
 
 # Words that start with a vowel letter but a consonant sound, and the reverse.
 _A_BEFORE = re.compile(r"(one\b|once\b|uni|use|usu|uti|eu|ewe)", re.IGNORECASE)
@@ -119,3 +119,71 @@ def names_of(items: Any) -> list[str]:
 def pick(rng: random.Random, options: list[str], **values: Any) -> str:
     """One of ``options``, formatted with ``values``, its first letter capitalised."""
     return cap(rng.choice(options).format(**values))
+
+
+def topic_list(topics: Any, most: int = 4) -> str:
+    """What a person talks about, as prose: "the watergate key, the Strongroom or gold"."""
+    names = []
+    for topic in list(topics or [])[:most]:
+        entry = topic if isinstance(topic, dict) else {"name": str(topic), "kind": "word"}
+        name, kind = str(entry.get("name", "")), entry.get("kind")
+        names.append("the " + the_item(name) if kind == "item" else mid(name))
+    return listing(names).replace(" and ", " or ")
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object (a dict), else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def where_in(place: dict[str, Any]) -> str:
+    """Where someone is, with the scenario's preposition: "on the Canal Steps"."""
+    prep = str(place.get("preposition") or "in")
+    return f"{prep} {mid(str(place.get('name') or 'a strange place'))}"
+
+
+def way_name(place: dict[str, Any] | None, direction: str) -> str:
+    """What a way is called: the scenario's first word for it ("the watergate"), else
+    "the way north"."""
+    ways = (place or {}).get("ways")
+    names = ways.get(direction) if isinstance(ways, dict) else None
+    return f"the {names[0]}" if names else f"the way {direction}"
+
+
+def way_phrase(place: dict[str, Any] | None, direction: str) -> str:
+    """A way out as prose: "east through the watergate", or just "north"."""
+    ways = (place or {}).get("ways")
+    names = ways.get(direction) if isinstance(ways, dict) else None
+    if not names:
+        return direction
+    link = "up" if direction == "up" else "down" if direction == "down" else direction
+    return (
+        f"{link} by the {names[0]}"
+        if direction in ("up", "down")
+        else f"{link} through the {names[0]}"
+    )
+
+
+class Voice:
+    """The narrator's choices for one reply: its dice, and the shape of what it chose to
+    say (which parts, in which order), so a retelling can choose another shape."""
+
+    def __init__(self, rng: random.Random) -> None:
+        """Choices from ``rng``; no shape yet."""
+        self.rng = rng
+        self.shapes: list[str] = []
+
+    def choose(self, what: str, options: int) -> int:
+        """Pick one of ``options`` ways to tell ``what`` and remember the pick."""
+        index = self.rng.randrange(options)
+        self.shapes.append(f"{what}{index}")
+        return index
+
+    def pick(self, options: list[str], **values: Any) -> str:
+        """One wording of the same content (not a choice of shape)."""
+        return pick(self.rng, options, **values)
+
+    @property
+    def shape(self) -> str:
+        """The shape of the reply so far."""
+        return "|".join(self.shapes)

@@ -1,4 +1,4 @@
-"""Pure game rules: dice, checks, characters, movement, inventory, rests.
+"""Pure game rules: dice, checks, characters, movement, locks, inventory, fights, people, rests.
 
 Nothing here does I/O. Every change the model asks for goes through a function in this
 package, which either returns a JSON-safe result or raises :class:`RuleError` with a stable
@@ -20,18 +20,17 @@ from .character import (
     PROFICIENCY_BONUS,
     SKILLS,
     STANDARD_ARRAY,
+    Attack,
     Character,
     CharacterClass,
-    GameState,
     ability_modifier,
     chosen_abilities,
     creation_rules,
-    new_game_state,
     point_buy_cost,
-    require_playing,
     validate_backstory,
     validate_character_name,
 )
+from .combat import attack, death_save, flee
 from .dice import (
     DC_RANGE,
     MAX_DICE,
@@ -43,16 +42,21 @@ from .dice import (
     parse_dice,
     roll_dice,
 )
+from .locks import unlock
+from .people import ask, find_way
 from .refusal_words import PLAYER_WORDS, player_words
 from .refusals import CODES, RuleError, refuse
 from .scenario import (
     DEFAULT_SCENARIO,
+    TIERS,
+    FoeStats,
     Item,
     Location,
     Npc,
     Scenario,
+    Weapon,
 )
-from .scenario_checks import Problem, ScenarioError, check_scenario, scenario_schema
+from .scenario_checks import Problem, ScenarioError, check_scenario, prove, scenario_schema
 from .scenario_library import (
     ScenarioEntry,
     ScenarioLibrary,
@@ -60,6 +64,7 @@ from .scenario_library import (
     load_scenario,
     read_scenario_file,
 )
+from .state import GameState, new_game_state, require_able, require_playing
 from .world import (
     MAX_HP_CHANGE,
     change_hp,
@@ -93,10 +98,13 @@ __all__ = [
     "PROFICIENCY_BONUS",
     "SKILLS",
     "STANDARD_ARRAY",
+    "TIERS",
     "Advantage",
+    "Attack",
     "Character",
     "CharacterClass",
     "DiceSpec",
+    "FoeStats",
     "GameState",
     "Item",
     "Location",
@@ -107,31 +115,40 @@ __all__ = [
     "ScenarioEntry",
     "ScenarioError",
     "ScenarioLibrary",
+    "Weapon",
     "ability_check",
     "ability_modifier",
+    "ask",
+    "attack",
     "available_scenarios",
     "change_hp",
     "check_scenario",
     "chosen_abilities",
     "creation_rules",
+    "death_save",
     "describe_location",
     "drop_item",
+    "find_way",
+    "flee",
     "load_scenario",
     "move",
     "new_game_state",
     "parse_dice",
     "point_buy_cost",
+    "prove",
     "public_state",
     "read_scenario_file",
     "refuse",
     "player_words",
     "PLAYER_WORDS",
+    "require_able",
     "require_playing",
     "resolve_item",
     "roll_dice",
     "scenario_schema",
     "set_condition",
     "take_item",
+    "unlock",
     "use_item",
     "validate_backstory",
     "validate_character_name",

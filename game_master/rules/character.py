@@ -1,9 +1,7 @@
-"""Characters and game state: classes, ability scores, the sheet, and what a game stores."""
+"""Characters: classes, ability scores, armour, the sheet, and the rules of creating one."""
 
 from __future__ import annotations
 
-import dataclasses
-import random
 import re
 import unicodedata
 from collections import Counter
@@ -12,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .refusals import refuse
-from .scenario import Scenario
 
 ABILITIES = ("strength", "dexterity", "constitution", "intelligence", "wisdom", "charisma")
 ABILITY_ALIASES = {a[:3]: a for a in ABILITIES}
@@ -58,6 +55,19 @@ class CharacterClass:
     skills: tuple[str, ...]
     starting_items: tuple[str, ...] = ()
     hit_die: int = 8
+    armour: int = 10  # armour class before DEX: the class's usual armour (5e)
+    armour_dex_cap: int | None = None  # the most DEX adds to it (None: all of it)
+    spell: Attack | None = None  # an attack cantrip the class knows (no item needed)
+
+
+@dataclass(frozen=True)
+class Attack:
+    """A way to attack: a weapon, a cantrip or bare fists; which ability sets its numbers."""
+
+    name: str
+    damage: str  # dice ("1d8"), or a flat number ("1") for an unarmed strike
+    abilities: tuple[str, ...]  # the best of these sets attack and damage
+    item: str | None = None  # the item id of a weapon
 
 
 CLASSES: dict[str, CharacterClass] = {
@@ -74,6 +84,8 @@ CLASSES: dict[str, CharacterClass] = {
         },
         ("athletics", "intimidation", "perception"),
         hit_die=10,
+        armour=16,  # chain mail
+        armour_dex_cap=0,
     ),
     "rogue": CharacterClass(
         "rogue",
@@ -88,6 +100,7 @@ CLASSES: dict[str, CharacterClass] = {
         },
         ("stealth", "sleight_of_hand", "acrobatics", "deception"),
         hit_die=8,
+        armour=11,  # leather
     ),
     "wizard": CharacterClass(
         "wizard",
@@ -102,6 +115,7 @@ CLASSES: dict[str, CharacterClass] = {
         },
         ("arcana", "history", "investigation"),
         hit_die=6,
+        spell=Attack("fire bolt", "1d10", ("intelligence",)),
     ),
     "cleric": CharacterClass(
         "cleric",
@@ -116,6 +130,9 @@ CLASSES: dict[str, CharacterClass] = {
         },
         ("religion", "medicine", "insight", "persuasion"),
         hit_die=8,
+        armour=16,  # scale mail and a shield
+        armour_dex_cap=2,
+        spell=Attack("sacred flame", "1d8", ("wisdom",)),
     ),
 }
 
@@ -136,7 +153,7 @@ def ability_modifier(score: int) -> int:
     return (score - 10) // 2
 
 
-# --------------------------------------------------------------------------- state
+# --------------------------------------------------------------------------- the sheet
 
 
 @dataclass
@@ -154,6 +171,23 @@ class Character:
     hit_die: int = 8
     hit_dice: int = 1  # hit dice left to spend on short rests (a level's worth at most)
     backstory: str = ""  # the player's one line; the game master is told it
+    death_successes: int = 0  # death saving throws while down at 0 HP (5e: three of either)
+    death_failures: int = 0
+
+    @property
+    def down(self) -> bool:
+        """At 0 HP: unconscious, rolling death saves (the game is lost, or not, by them)."""
+        return self.hp <= 0
+
+    @property
+    def armour_class(self) -> int:
+        """The class's armour plus DEX (as far as that armour lets it count)."""
+        spec = CLASSES.get(self.cls)
+        dex = ability_modifier(self.abilities.get("dexterity", 10))
+        if spec is None:
+            return 10 + dex
+        cap = spec.armour_dex_cap
+        return spec.armour + (dex if cap is None else min(dex, cap))
 
     def to_dict(self) -> dict[str, Any]:
         """The sheet as JSON, with modifiers spelled out for the model and the page."""
@@ -170,6 +204,9 @@ class Character:
             "hit_die": self.hit_die,
             "hit_dice": self.hit_dice,
             "backstory": self.backstory,
+            "ac": self.armour_class,
+            "down": self.down,
+            "death_saves": {"successes": self.death_successes, "failures": self.death_failures},
         }
 
     @classmethod
@@ -189,40 +226,10 @@ class Character:
             hit_dice=int(raw.get("hit_dice", raw["level"])),
             # Games stored before backstories existed have none.
             backstory=str(raw.get("backstory", "")),
+            # Games stored before death saves existed were never down.
+            death_successes=int(raw.get("death_saves", {}).get("successes", 0)),
+            death_failures=int(raw.get("death_saves", {}).get("failures", 0)),
         )
-
-
-@dataclass
-class GameState:
-    """Everything that changes during a game; the server's truth, stored as JSON."""
-
-    scenario_id: str
-    character: Character
-    location: str
-    inventory: list[str]
-    location_items: dict[str, list[str]]
-    seed: int
-    rolls: int = 0
-    visited: list[str] = field(default_factory=list)
-    outcome: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form for the store."""
-        data = dataclasses.asdict(self)
-        data["character"] = self.character.to_dict()
-        return data
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> GameState:
-        """Inverse of :meth:`to_dict`."""
-        data = dict(raw)
-        data["character"] = Character.from_dict(raw["character"])
-        return cls(**data)
-
-    def rng(self) -> random.Random:
-        """A fresh RNG for the next roll: deterministic per game seed and roll count."""
-        self.rolls += 1
-        return random.Random(f"{self.seed}:{self.rolls}")
 
 
 def validate_character_name(name: str) -> str:
@@ -360,67 +367,3 @@ def creation_rules() -> dict[str, Any]:
         "classes": {k: dict(c.abilities) for k, c in CLASSES.items()},
         "max_backstory": MAX_BACKSTORY,
     }
-
-
-def new_game_state(
-    name: str,
-    cls: str,
-    scenario: Scenario,
-    seed: int | None = None,
-    *,
-    method: Any = None,
-    abilities: Any = None,
-    backstory: Any = "",
-) -> GameState:
-    """A fresh game at the scenario's start; raises RuleError for a bad name, class, ability
-    scores or backstory. Without ``method`` and ``abilities`` the class's own scores apply."""
-    name = validate_character_name(name)
-    cls_key = str(cls).strip().lower()
-    if cls_key not in CLASSES:
-        raise refuse(
-            "unknown_class",
-            f"class must be one of: {', '.join(CLASSES)}",
-            cls=str(cls),
-            known=list(CLASSES),
-        )
-    spec = CLASSES[cls_key]
-    scores = (
-        dict(spec.abilities)
-        if method is None and abilities is None
-        else chosen_abilities(method, abilities)
-    )
-    story = validate_backstory(backstory)
-    # A class's hit points assume its own constitution; other scores move them by the
-    # difference in modifier (never below 1).
-    con_shift = ability_modifier(scores["constitution"]) - ability_modifier(
-        spec.abilities["constitution"]
-    )
-    hp = max(1, spec.hit_points + con_shift)
-    return GameState(
-        scenario_id=scenario.id,
-        character=Character(
-            name=name,
-            cls=cls_key,
-            level=1,
-            hp=hp,
-            max_hp=hp,
-            abilities=scores,
-            skills=list(spec.skills),
-            hit_die=spec.hit_die,
-            hit_dice=1,
-            backstory=story,
-        ),
-        location=scenario.start,
-        inventory=list(spec.starting_items),
-        location_items={k: list(v.items) for k, v in scenario.locations.items()},
-        seed=random.SystemRandom().randrange(2**31) if seed is None else seed,
-        visited=[scenario.start],
-    )
-
-
-def require_playing(state: GameState) -> None:
-    """Refuse changes once the game has ended."""
-    if state.outcome == "won":
-        raise refuse("game_over", "the adventure is over: the player has won", outcome="won")
-    if state.outcome == "dead":
-        raise refuse("game_over", "the character is dead; the adventure is over", outcome="dead")

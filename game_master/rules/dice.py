@@ -11,11 +11,10 @@ from .character import (
     ABILITY_ALIASES,
     PROFICIENCY_BONUS,
     SKILLS,
-    GameState,
     ability_modifier,
-    require_playing,
 )
 from .refusals import refuse
+from .state import GameState, require_able
 
 # Dice limits: anything outside is nonsense for a tabletop roll, and a huge count would let
 # a model burn CPU or flood a result.
@@ -117,7 +116,7 @@ def ability_check(
     state: GameState, skill_or_ability: str, dc: int, advantage: str = "none"
 ) -> dict[str, Any]:
     """A d20 check against a DC with the character's modifier (and proficiency if trained)."""
-    require_playing(state)
+    require_able(state)
     key = str(skill_or_ability).strip().lower().replace(" ", "_")
     key = ABILITY_ALIASES.get(key, key)
     if key in ABILITIES:

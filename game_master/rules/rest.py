@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .character import GameState, ability_modifier, require_playing
+from .character import ability_modifier
+from .places import foes_at
 from .refusals import refuse
 from .scenario import Scenario
+from .state import GameState, require_able
 
 
 def foes_here(state: GameState, scenario: Scenario) -> list[str]:
-    """Names of the hostile people at the character's location."""
-    here = scenario.locations[state.location].npcs
-    return [scenario.npcs[n].name for n in here if scenario.npcs[n].hostile]
+    """Names of the foes still standing at the character's location."""
+    return [scenario.npcs[n].name for n in foes_at(state, scenario, state.location)]
 
 
 def short_rest(state: GameState, scenario: Scenario) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def short_rest(state: GameState, scenario: Scenario) -> dict[str, Any]:
     As the tabletop rules say, a character has one hit die per level to spend on short
     rests, and cannot rest with a foe in the room or at full health.
     """
-    require_playing(state)
+    require_able(state)
     char = state.character
     foes = foes_here(state, scenario)
     if foes:

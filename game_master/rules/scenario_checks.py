@@ -1,4 +1,5 @@
-"""Checks of a scenario file: the published JSON Schema, then every cross-reference.
+"""Checks of a scenario file: the published JSON Schema, every cross-reference, then the
+solver (every place reachable, every key before its lock, the ending within reach).
 
 Each problem names the file and the path inside it (``locations.crypt.exits.north``), so an
 author can find it without reading code.
@@ -7,7 +8,7 @@ author can find it without reading code.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -15,7 +16,10 @@ from typing import Any
 
 import jsonschema
 
+from . import scenario_solver
+
 SCHEMA_FILE = "scenario.schema.json"
+Bad = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -80,44 +84,108 @@ def check_scenario(raw: Any, file: str, *, expected_id: str | None = None) -> li
 
 
 def _reference_problems(raw: dict[str, Any], file: str) -> list[Problem]:
-    """Exits, locks and keys, items, NPCs, the start and the ending must name real things."""
-    locations: dict[str, Any] = raw["locations"]
-    items: dict[str, Any] = raw["items"]
-    npcs: dict[str, Any] = raw["npcs"]
+    """Exits, locks and keys, items, NPCs, the start and the ending must name real things;
+    then the solver must prove the adventure whole."""
     found: list[Problem] = []
 
     def bad(path: str, message: str) -> None:
         found.append(Problem(file, path, message))
 
+    locations: dict[str, Any] = raw["locations"]
+    items: dict[str, Any] = raw["items"]
     if raw["start"] not in locations:
         bad("start", f"unknown location {raw['start']!r}")
-    placed: set[str] = set()
     for loc_id, loc in locations.items():
-        at = f"locations.{loc_id}"
-        exits: dict[str, str] = loc.get("exits", {})
-        for direction, target in exits.items():
-            if target not in locations:
-                bad(f"{at}.exits.{direction}", f"unknown location {target!r}")
-        for direction, key in loc.get("locked", {}).items():
-            if direction not in exits:
-                bad(f"{at}.locked.{direction}", f"no exit {direction!r} here to lock")
-            if key not in items:
-                bad(f"{at}.locked.{direction}", f"unknown key item {key!r}")
-        for n, item in enumerate(loc.get("items", [])):
-            placed.add(item)
-            if item not in items:
-                bad(f"{at}.items[{n}]", f"unknown item {item!r}")
-        for n, npc in enumerate(loc.get("npcs", [])):
-            if npc not in npcs:
-                bad(f"{at}.npcs[{n}]", f"unknown NPC {npc!r}")
+        _location_problems(raw, loc_id, loc, bad)
+    _placed_once(raw, bad)
+    for npc_id, npc in raw["npcs"].items():
+        _npc_problems(raw, npc_id, npc, bad)
     ending = raw["ending"]
+    placed = {i for loc in locations.values() for i in loc.get("items", [])}
     if ending["item"] not in items:
         bad("ending.item", f"unknown item {ending['item']!r}")
     elif ending["item"] not in placed:
         bad("ending.item", f"item {ending['item']!r} lies in no location, so no one can win")
     if ending["location"] not in locations:
         bad("ending.location", f"unknown location {ending['location']!r}")
+    if not found:
+        found += [Problem(file, g.path, g.message) for g in scenario_solver.gaps(raw)]
     return found
+
+
+def _location_problems(raw: dict[str, Any], loc_id: str, loc: dict[str, Any], bad: Bad) -> None:
+    """A location's exits, locks, ways, items and people name real things; exits go both
+    ways unless marked one-way."""
+    locations, at = raw["locations"], f"locations.{loc_id}"
+    exits: dict[str, str] = loc.get("exits", {})
+    for direction, target in exits.items():
+        if target not in locations:
+            bad(f"{at}.exits.{direction}", f"unknown location {target!r}")
+        elif (
+            direction not in loc.get("one_way", [])
+            and loc_id not in locations[target].get("exits", {}).values()
+        ):
+            bad(
+                f"{at}.exits.{direction}",
+                f"no exit of {target!r} leads back here; add one, or list {direction!r} in one_way",
+            )
+    for field, what in (("locked", "to lock"), ("ways", "to name")):
+        for direction in loc.get(field, {}):
+            if direction not in exits:
+                bad(f"{at}.{field}.{direction}", f"no exit {direction!r} here {what}")
+    for n, direction in enumerate(loc.get("one_way", [])):
+        if direction not in exits:
+            bad(f"{at}.one_way[{n}]", f"no exit {direction!r} here")
+    for direction, key in loc.get("locked", {}).items():
+        if key not in raw["items"]:
+            bad(f"{at}.locked.{direction}", f"unknown key item {key!r}")
+    for n, item in enumerate(loc.get("items", [])):
+        if item not in raw["items"]:
+            bad(f"{at}.items[{n}]", f"unknown item {item!r}")
+    for n, npc in enumerate(loc.get("npcs", [])):
+        if npc not in raw["npcs"]:
+            bad(f"{at}.npcs[{n}]", f"unknown NPC {npc!r}")
+
+
+def _placed_once(raw: dict[str, Any], bad: Bad) -> None:
+    """Each item lies in one place at most, once; each person stands in one place."""
+    for field, kind in (("items", "item"), ("npcs", "NPC")):
+        first: dict[str, str] = {}
+        for loc_id, loc in raw["locations"].items():
+            for n, thing in enumerate(loc.get(field, [])):
+                if thing in first:
+                    bad(
+                        f"locations.{loc_id}.{field}[{n}]",
+                        f"{kind} {thing!r} is already placed in {first[thing]!r}",
+                    )
+                else:
+                    first[thing] = loc_id
+
+
+FOE_FIELDS = ("tier", "hp", "ac", "attack", "damage", "initiative", "guards")
+
+
+def _npc_problems(raw: dict[str, Any], npc_id: str, npc: dict[str, Any], bad: Bad) -> None:
+    """Only foes fight; what a foe guards lies at its place or is one of its exits."""
+    at = f"npcs.{npc_id}"
+    if not npc.get("hostile"):
+        for field in FOE_FIELDS:
+            if field in npc:
+                bad(f"{at}.{field}", "only a foe (hostile: true) fights or guards")
+        return
+    home = next((k for k, v in raw["locations"].items() if npc_id in v.get("npcs", [])), None)
+    loc = raw["locations"].get(home or "", {})
+    for n, thing in enumerate(npc.get("guards", [])):
+        if thing not in loc.get("items", []) and thing not in loc.get("exits", {}):
+            bad(
+                f"{at}.guards[{n}]",
+                f"{thing!r} is neither an item lying at the foe's place nor one of its exits",
+            )
+
+
+def prove(raw: Any) -> scenario_solver.Proof | None:
+    """The solver's winning walk for a scenario that passes every check (else None)."""
+    return scenario_solver.prove(raw)
 
 
 def parse_json(text: str, file: str) -> Any:

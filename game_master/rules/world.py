@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from .character import CONDITIONS, GameState, require_playing
+from .character import CONDITIONS
+from .combat import after_action, fight_view, over, vitals, wound
+from .locks import lock_for_key, open_lock, refuse_locked
+from .naming import best, norm
+from .places import (
+    check_ending,
+    describe_location,
+    exit_named,
+    foes_at,
+    guard_of,
+    locked_now,
+    refuse_guarded,
+    step,
+)
 from .refusals import refuse
 from .scenario import Scenario
+from .state import GameState, require_able, require_playing
 
 MAX_HP_CHANGE = 100
 
 
-def change_hp(state: GameState, amount: int, reason: str = "") -> dict[str, Any]:
-    """Damage (negative) or heal (positive); HP stays within 0..max_hp."""
+def change_hp(
+    state: GameState, amount: int, reason: str = "", scenario: Scenario | None = None
+) -> dict[str, Any]:
+    """Damage (negative) or heal (positive); HP stays within 0..max_hp. At 0 the character
+    is down (death saves), or dead from damage left over of at least their maximum."""
     require_playing(state)
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
         raise refuse(
@@ -28,17 +44,23 @@ def change_hp(state: GameState, amount: int, reason: str = "") -> dict[str, Any]
         )
     char = state.character
     before = char.hp
-    char.hp = max(0, min(char.max_hp, char.hp + amount))
-    if char.hp == 0:
-        state.outcome = "dead"
-    return {
+    if amount > 0:
+        char.hp = min(char.max_hp, char.hp + amount)
+        char.death_successes = char.death_failures = 0
+    else:
+        wound(state, -amount)
+    result = {
         "hp": char.hp,
         "max_hp": char.max_hp,
         "change": char.hp - before,
         "requested": amount,
         "reason": reason[:200],
-        "dead": char.hp == 0,
+        **{k: v for k, v in vitals(state).items() if k not in ("hp", "max_hp")},
     }
+    ended = over(state, scenario) if scenario is not None else None
+    if ended:
+        result["game_over"] = ended
+    return result
 
 
 def set_condition(state: GameState, condition: str, active: bool) -> dict[str, Any]:
@@ -63,55 +85,20 @@ def set_condition(state: GameState, condition: str, active: bool) -> dict[str, A
 # --------------------------------------------------------------------------- world
 
 
-def _norm(text: str) -> str:
-    """Lower-case words joined by underscores, for forgiving name matching."""
-    return "_".join(re.findall(r"[a-z0-9]+", str(text).lower()))
-
-
 def resolve_item(scenario: Scenario, name: str, candidates: list[str]) -> str | None:
-    """Find the item among ``candidates`` that ``name`` means (id, name or one word of it)."""
-    want = _norm(name)
-    if not want:
+    """The item among ``candidates`` that ``name`` means: its id, its name, or the words
+    of a phrase ("some of the brandy for courage" means the brandy)."""
+    if not norm(name):
         return None
-    for item_id in candidates:
-        if want in (item_id, _norm(scenario.items[item_id].name)):
-            return item_id
-    for item_id in candidates:
-        words = set(item_id.split("_")) | set(_norm(scenario.items[item_id].name).split("_"))
-        if set(want.split("_")) <= words:
-            return item_id
-    return None
-
-
-def describe_location(state: GameState, scenario: Scenario) -> dict[str, Any]:
-    """What the character can see where they stand."""
-    loc = scenario.locations[state.location]
-    return {
-        "location": loc.id,
-        "name": loc.name,
-        "description": loc.description,
-        "exits": {d: scenario.locations[t].name for d, t in loc.exits.items()},
-        "locked_exits": sorted(loc.locked),
-        "items": [
-            {"id": i, "name": scenario.items[i].name} for i in state.location_items.get(loc.id, [])
-        ],
-        "npcs": [
-            {"id": n, "name": scenario.npcs[n].name, "hostile": scenario.npcs[n].hostile}
-            for n in loc.npcs
-        ],
-    }
+    return best(name, {i: [scenario.items[i].name, *scenario.items[i].words] for i in candidates})
 
 
 def move(state: GameState, scenario: Scenario, direction: str) -> dict[str, Any]:
-    """Go through an exit (by direction or destination name); locked exits need their key."""
-    require_playing(state)
+    """Go through an exit (by direction, destination name or the way's words). A locked way
+    opens first if its key is carried; a fight must be fled, a guarded way won."""
+    require_able(state)
     loc = scenario.locations[state.location]
-    want = _norm(direction)
-    target_dir = None
-    for d, t in loc.exits.items():
-        if want in (d, t, _norm(scenario.locations[t].name)):
-            target_dir = d
-            break
+    target_dir = exit_named(scenario, loc.id, direction, state.came_from)
     if target_dir is None:
         exits = {d: scenario.locations[t].name for d, t in loc.exits.items()}
         listed = ", ".join(f"{d} ({name})" for d, name in exits.items())
@@ -122,31 +109,34 @@ def move(state: GameState, scenario: Scenario, direction: str) -> dict[str, Any]
             location=loc.name,
             exits=exits,
         )
-    key = loc.locked.get(target_dir)
-    if key and key not in state.inventory:
+    foes = [scenario.npcs[f].name for f in foes_at(state, scenario, loc.id)]
+    if state.fight is not None and not foes:
+        state.fight = None  # nobody left standing here to fight (a state set by hand)
+    if state.fight is not None:
         raise refuse(
-            "exit_locked",
-            f"the way {target_dir} is locked; it needs the {scenario.items[key].name}",
+            "in_fight",
+            f"a fight is on with {', '.join(foes)}: flee (each foe gets a free attack) or fight",
+            foes=foes,
             direction=target_dir,
-            destination=scenario.locations[loc.exits[target_dir]].name,
-            key=key,
-            key_name=scenario.items[key].name,
         )
-    state.location = loc.exits[target_dir]
-    first_visit = state.location not in state.visited
-    if first_visit:
-        state.visited.append(state.location)
-    result = describe_location(state, scenario)
-    result.update({"moved": target_dir, "first_visit": first_visit})
-    if key:
-        result["unlocked_with"] = key
-    _check_ending(state, scenario, result)
+    guard = guard_of(state, scenario, target_dir)
+    if guard:
+        raise refuse_guarded(scenario, loc.id, target_dir, guard)
+    unlocked = None
+    if target_dir in locked_now(state, scenario, loc.id):
+        if loc.locked[target_dir] not in state.inventory:
+            raise refuse_locked(state, scenario, target_dir)
+        unlocked = open_lock(state, scenario, target_dir)
+    result = step(state, scenario, target_dir)
+    if unlocked:
+        result["unlocked"] = unlocked
+        result["unlocked_with"] = unlocked["key"]
     return result
 
 
 def take_item(state: GameState, scenario: Scenario, item: str) -> dict[str, Any]:
-    """Pick up an item that lies at the character's location."""
-    require_playing(state)
+    """Pick up an item that lies at the character's location (not one a foe guards)."""
+    require_able(state)
     here = state.location_items.setdefault(state.location, [])
     item_id = resolve_item(scenario, item, here)
     if item_id is None:
@@ -166,11 +156,20 @@ def take_item(state: GameState, scenario: Scenario, item: str) -> dict[str, Any]
             item=item,
             here=seen,
         )
+    guard = guard_of(state, scenario, item_id)
+    if guard:
+        raise refuse_guarded(scenario, state.location, item_id, guard)
     here.remove(item_id)
     state.inventory.append(item_id)
-    result = {"taken": item_id, "name": scenario.items[item_id].name, "inventory": state.inventory}
-    _check_ending(state, scenario, result)
-    return result
+    spec = scenario.items[item_id]
+    result = {
+        "taken": item_id,
+        "name": spec.name,
+        "description": spec.description,  # what the character now holds, to tell of it
+        "inventory": state.inventory,
+    }
+    check_ending(state, scenario, result)
+    return after_action(state, scenario, result)
 
 
 def _held(state: GameState, scenario: Scenario, item: str) -> str:
@@ -189,7 +188,7 @@ def _held(state: GameState, scenario: Scenario, item: str) -> str:
 
 def drop_item(state: GameState, scenario: Scenario, item: str) -> dict[str, Any]:
     """Put a carried item down at the current location."""
-    require_playing(state)
+    require_able(state)
     item_id = _held(state, scenario, item)
     state.inventory.remove(item_id)
     state.location_items.setdefault(state.location, []).append(item_id)
@@ -197,12 +196,18 @@ def drop_item(state: GameState, scenario: Scenario, item: str) -> dict[str, Any]
 
 
 def use_item(state: GameState, scenario: Scenario, item: str) -> dict[str, Any]:
-    """Use a carried item: consumables are used up (and may heal); others stay carried."""
-    require_playing(state)
+    """Use a carried item: a key unlocks its lock here; consumables are used up (and may
+    heal); others stay carried."""
+    require_able(state)
     item_id = _held(state, scenario, item)
     spec = scenario.items[item_id]
     result: dict[str, Any] = {"used": item_id, "name": spec.name, "consumed": spec.consumable}
-    if spec.consumable:
+    lock = lock_for_key(state, scenario, item_id)
+    if lock is not None:
+        result.update(open_lock(state, scenario, lock))
+    elif not spec.consumable:
+        result["description"] = spec.description  # what using it shows: a map, a diary
+    else:
         state.inventory.remove(item_id)
         if spec.heal:
             char = state.character
@@ -210,19 +215,11 @@ def use_item(state: GameState, scenario: Scenario, item: str) -> dict[str, Any]:
             char.hp = min(char.max_hp, char.hp + spec.heal)
             result.update(hp=char.hp, max_hp=char.max_hp, healed=char.hp - before)
     result["inventory"] = state.inventory
-    return result
-
-
-def _check_ending(state: GameState, scenario: Scenario, result: dict[str, Any]) -> None:
-    """Mark the game won when the goal item reaches the goal location."""
-    ending = scenario.ending
-    if state.location == ending["location"] and ending["item"] in state.inventory:
-        state.outcome = "won"
-        result["game_over"] = {"outcome": "won", "text": ending["text"]}
+    return after_action(state, scenario, result)
 
 
 def public_state(state: GameState, scenario: Scenario) -> dict[str, Any]:
-    """The state the page shows: character, location, inventory, outcome."""
+    """The state the page shows: character, location, inventory, a fight, outcome."""
     return {
         "character": state.character.to_dict(),
         "location": describe_location(state, scenario),
@@ -230,6 +227,7 @@ def public_state(state: GameState, scenario: Scenario) -> dict[str, Any]:
             {"id": i, "name": scenario.items[i].name, "description": scenario.items[i].description}
             for i in state.inventory
         ],
+        "fight": fight_view(state, scenario),
         "outcome": state.outcome,
         "scenario": {"id": scenario.id, "title": scenario.title, "goal": scenario.goal},
     }

@@ -12,44 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal
 
-from .. import rules
-from ..lore import lore_index
-from ..rules import GameState, Scenario
-from ..rules.rest import short_rest
-from . import args as a
+from . import handlers as h
+from .handlers import Handler, StateStore
+
+__all__ = ["SERVER_NAME", "TOOLS", "Handler", "StateStore", "ToolSpec"]
 
 SERVER_NAME = "game"
-T = TypeVar("T")
 Kind = Literal["chance", "world", "read"]
 Show = Literal["roll", "check", "action"]
-
-
-class StateStore(Protocol):
-    """What the tools need from the store: read, and change atomically."""
-
-    def read_state(self, game_id: str) -> GameState:
-        """The current state of a game."""
-        ...
-
-    def update_state(
-        self,
-        game_id: str,
-        change: Callable[[GameState], T],
-        record: Callable[[T], dict[str, Any]] | None = None,
-    ) -> T:
-        """Apply ``change`` in one transaction (recording the call on the running turn)."""
-        ...
-
-    def search_story(
-        self, game_id: str, query: str, *, limit: int = 5, line_only: bool = True
-    ) -> list[dict[str, Any]]:
-        """What happened on the game's line that matches ``query``: turn, field, excerpt."""
-        ...
-
-
-Handler = Callable[[StateStore, str, Scenario, dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -92,111 +64,6 @@ ADVANTAGE_SCHEMA = {
 ITEM_SCHEMA = _obj({"item": {"type": "string"}}, ["item"])
 
 
-# ----------------------------------------------------------------------------- handlers
-
-
-def _roll(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    notation, adv, reason = a.text(x, "notation"), a.advantage(x), a.text(x, "reason", False)
-    result = store.update_state(gid, lambda s: rules.roll_dice(s, notation, adv))
-    return {**result, "reason": reason}
-
-
-def _check(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    skill, dc, adv = a.text(x, "skill"), a.integer(x, "dc"), a.advantage(x)
-    result = store.update_state(gid, lambda s: rules.ability_check(s, skill, dc, adv))
-    return {**result, "reason": a.text(x, "reason", False)}
-
-
-def _sheet(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    state = store.read_state(gid)
-    return {
-        **state.character.to_dict(),
-        "inventory": [sc.items[i].name for i in state.inventory],
-        "location": sc.locations[state.location].name,
-        "goal": sc.goal,
-        "outcome": state.outcome,
-    }
-
-
-def _hp(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    amount, reason = a.integer(x, "amount"), a.text(x, "reason", False)
-    return store.update_state(gid, lambda s: rules.change_hp(s, amount, reason))
-
-
-def _condition(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    condition, active = a.text(x, "condition"), a.boolean(x, "active", True)
-    return store.update_state(gid, lambda s: rules.set_condition(s, condition, active))
-
-
-def _look(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    return rules.describe_location(store.read_state(gid), sc)
-
-
-def _move(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    direction = a.text(x, "direction")
-    return store.update_state(gid, lambda s: rules.move(s, sc, direction))
-
-
-def _take(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    item = a.text(x, "item")
-    return store.update_state(gid, lambda s: rules.take_item(s, sc, item))
-
-
-def _drop(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    item = a.text(x, "item")
-    return store.update_state(gid, lambda s: rules.drop_item(s, sc, item))
-
-
-def _use(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    item = a.text(x, "item")
-    return store.update_state(gid, lambda s: rules.use_item(s, sc, item))
-
-
-def _lore(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    query = a.text(x, "query")
-    return {"query": query, "results": lore_index(sc).search(query)}
-
-
-RECALL_RESULTS = 5
-
-
-def _recall(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    query = a.text(x, "query")
-    hits = store.search_story(gid, query, limit=RECALL_RESULTS)
-    results = []
-    for hit in hits:
-        found = {"turn": hit["turn"], "excerpt": hit["excerpt"], "from": hit["field"]}
-        if hit.get("chapter") is not None:
-            found["chapter"] = hit["chapter"]
-        results.append(found)
-    return {"query": query, "results": results}
-
-
-def _rest(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
-    return store.update_state(gid, lambda s: short_rest(s, sc))
-
-
-# ----------------------------------------------------------------------------- scores
-
-
-def _check_scores(result: dict[str, Any]) -> dict[str, float]:
-    """A check's success and margin."""
-    if not isinstance(result.get("margin"), int):
-        return {}
-    return {
-        "check_success": 1.0 if result.get("success") else 0.0,
-        "check_margin": max(0.0, min(1.0, (result["margin"] + 10) / 20)),
-    }
-
-
-def _hp_scores(result: dict[str, Any]) -> dict[str, float]:
-    """The danger of the HP lost."""
-    if not isinstance(result.get("change"), int):
-        return {}
-    lost = max(0, -result["change"])
-    return {"danger": min(1.0, lost / max(1, int(result.get("max_hp") or 1)))}
-
-
 # ----------------------------------------------------------------------------- the tools
 
 _SPECS = [
@@ -212,7 +79,7 @@ _SPECS = [
             },
             ["notation"],
         ),
-        _roll,
+        h.roll,
         kind="chance",
         when="for damage and any other chance; report the numbers it returns",
         label="Roll",
@@ -236,20 +103,20 @@ _SPECS = [
             },
             ["skill", "dc"],
         ),
-        _check,
+        h.check,
         kind="chance",
         when="for any risky or uncertain action, with a DC by difficulty "
         "(5 easy, 10 medium, 15 hard, 20 very hard)",
         label="Check",
         show="check",
         numbers=("total", "natural", "d20", "dc", "modifier", "margin"),
-        scores=_check_scores,
+        scores=h.check_scores,
     ),
     ToolSpec(
         "get_character",
         "Read the character sheet: HP, abilities, skills, conditions, inventory, goal.",
         _obj({}, []),
-        _sheet,
+        h.sheet,
         kind="read",
         when="to read the sheet before relying on HP, abilities or inventory",
         label="Character sheet",
@@ -257,7 +124,7 @@ _SPECS = [
     ToolSpec(
         "change_hp",
         "Damage (negative amount) or heal (positive amount) the character. HP stays "
-        "between 0 and max; at 0 the character dies and the game ends.",
+        "between 0 and max; at 0 the character is down (death saves).",
         _obj(
             {
                 "amount": {"type": "integer", "minimum": -100, "maximum": 100},
@@ -265,13 +132,13 @@ _SPECS = [
             },
             ["amount"],
         ),
-        _hp,
+        h.hp,
         kind="world",
-        when="for every wound and every healing",
+        when="for every wound and every healing outside a fight (fights deal their own)",
         label="Hit points",
         backs=("damage", "heal", "hp"),
         numbers=("change", "requested", "hp", "max_hp"),
-        scores=_hp_scores,
+        scores=h.hp_scores,
     ),
     ToolSpec(
         "set_condition",
@@ -281,26 +148,28 @@ _SPECS = [
             {"condition": {"type": "string"}, "active": {"type": "boolean"}},
             ["condition", "active"],
         ),
-        _condition,
+        h.condition,
         kind="world",
         when="when a condition starts or ends",
         label="Condition",
     ),
     ToolSpec(
         "look_around",
-        "Describe the current location: exits, locked exits, items lying here, people here.",
+        "Describe the current location: exits (and the words for each way), exits still "
+        "locked, items lying here, people here (foes with what they guard, or defeated).",
         _obj({}, []),
-        _look,
+        h.look,
         kind="read",
         when="when the player looks around or arrives somewhere",
         label="Look around",
     ),
     ToolSpec(
         "move",
-        "Move the character through an exit, by direction (north, down, …) or by the "
-        "destination's name. Fails if there is no such exit or it is locked.",
+        "Move the character through an exit, by direction (north, down, …), destination or "
+        "the way's words ('the stairs'); a locked way opens if its key is carried. Fails if "
+        "there is no such exit, it is locked, guarded, or a fight is on (flee instead).",
         _obj({"direction": {"type": "string"}}, ["direction"]),
-        _move,
+        h.move,
         kind="world",
         when="whenever the character goes somewhere",
         label="Move",
@@ -308,9 +177,10 @@ _SPECS = [
     ),
     ToolSpec(
         "take_item",
-        "Pick up an item lying at the current location. Fails if it is not here.",
+        "Pick up an item lying at the current location. Fails if it is not here or a foe "
+        "guards it. In a fight the foes then take their turns.",
         ITEM_SCHEMA,
-        _take,
+        h.take,
         kind="world",
         when="whenever the character picks something up",
         label="Take item",
@@ -320,7 +190,7 @@ _SPECS = [
         "drop_item",
         "Drop a carried item at the current location.",
         ITEM_SCHEMA,
-        _drop,
+        h.drop,
         kind="world",
         when="whenever the character puts something down",
         label="Drop item",
@@ -328,9 +198,10 @@ _SPECS = [
     ),
     ToolSpec(
         "use_item",
-        "Use a carried item. Consumables (bread, potions) are used up and may heal.",
+        "Use a carried item. A key unlocks its lock here; consumables (bread, potions) are "
+        "used up and may heal. In a fight the foes then take their turns.",
         ITEM_SCHEMA,
-        _use,
+        h.use,
         kind="world",
         when="whenever the character uses, eats or drinks something they carry",
         label="Use item",
@@ -342,7 +213,7 @@ _SPECS = [
         "Search the scenario's lore, places, items and people by keywords, e.g. what an "
         "NPC knows. Use before inventing facts about the world.",
         _obj({"query": {"type": "string"}}, ["query"]),
-        _lore,
+        h.lore,
         kind="read",
         when="before inventing facts about people, places or history",
         label="Lore search",
@@ -356,7 +227,7 @@ _SPECS = [
             {"query": {"type": "string", "description": "Keywords, e.g. 'Mara bridge warning'."}},
             ["query"],
         ),
-        _recall,
+        h.recall,
         kind="read",
         when="before contradicting or inventing anything that happened earlier in the story",
         label="Recall",
@@ -364,14 +235,96 @@ _SPECS = [
     ToolSpec(
         "short_rest",
         "Take a short rest: spend one of the character's hit dice to regain 1dHD + CON HP. "
-        "Fails with a foe present, at full HP, or with no hit dice left.",
+        "Fails with a foe standing here, at full HP, or with no hit dice left.",
         _obj({}, []),
-        _rest,
+        h.rest,
         kind="world",
         when="when the player rests, away from danger, to recover hit points",
         label="Short rest",
         backs=("heal", "hp"),
         numbers=("rolled", "healed", "hp", "max_hp"),
+    ),
+    ToolSpec(
+        "attack",
+        "Attack a foe here with a carried weapon (default: the best). The first attack rolls "
+        "initiative; then every foe takes its turn by the rules. Returns the roll, damage, "
+        "each foe's turn, the character's HP (down at 0) and what a defeated foe guarded.",
+        _obj(
+            {
+                "target": {"type": "string"},
+                "weapon": {"type": "string"},
+            },
+            [],
+        ),
+        h.attack,
+        kind="world",
+        when="whenever the character fights; never roll damage or change HP for a fight yourself",
+        label="Attack",
+        show="check",
+        backs=("damage", "hp"),
+        numbers=("total", "natural", "dc", "modifier", "dealt", "taken", "hp", "max_hp"),
+        scores=h.check_scores,
+    ),
+    ToolSpec(
+        "flee",
+        "Break away from a fight through an exit (default: the way back); every foe first "
+        "gets a free attack.",
+        _obj({"direction": {"type": "string"}}, []),
+        h.flee,
+        kind="world",
+        when="when the player runs from a fight (a plain move is refused while one is on)",
+        label="Flee",
+        backs=("move", "damage", "hp"),
+        numbers=("taken", "hp", "max_hp"),
+    ),
+    ToolSpec(
+        "death_save",
+        "The down character's death saving throw for this turn (10+ succeeds; three "
+        "successes: up with 1 HP; three failures: dead, the game is lost).",
+        _obj({}, []),
+        h.death_save,
+        kind="chance",
+        when="each turn while the character is down, whatever the player says",
+        label="Death save",
+        show="check",
+        backs=("hp",),
+        numbers=("natural", "total", "dc", "successes", "failures", "hp"),
+    ),
+    ToolSpec(
+        "unlock",
+        "Unlock a locked way here (direction or its words, e.g. 'the watergate') with the "
+        "carried key; it stays unlocked. Fails naming the key it needs.",
+        _obj({"way": {"type": "string"}, "key": {"type": "string"}}, []),
+        h.unlock,
+        kind="world",
+        when="when the player unlocks or opens a locked way",
+        label="Unlock",
+        backs=("unlock",),
+    ),
+    ToolSpec(
+        "ask",
+        "Talk to a person here, about a thing, place or person (or just greet them). Returns "
+        "what they say in their own words (quote it), their voice and their topics.",
+        _obj(
+            {
+                "person": {"type": "string"},
+                "about": {"type": "string"},
+            },
+            [],
+        ),
+        h.ask,
+        kind="read",
+        when="whenever the player talks to or asks someone",
+        label="Talk",
+    ),
+    ToolSpec(
+        "find_way",
+        "Where a place, person or item the character has seen lies, and the exits there.",
+        _obj({"to": {"type": "string"}}, ["to"]),
+        h.find_way,
+        kind="read",
+        when="when the player asks where something is or the way to a place",
+        label="Find the way",
     ),
 ]
 

@@ -25,7 +25,7 @@ GAMES = [
     (
         "Ada",
         "fighter",
-        ["look", "take the bread", "go east", "take the rope", "attack the innkeeper"],
+        ["look", "take the bread", "go east", "take the rope", "ask mara about the ghost"],
     ),
     ("Wren", "rogue", ["go west", "take the lantern", "drink the potion", "sneak past the ghost"]),
 ]

@@ -120,7 +120,7 @@ def test_criteria_and_multi_tool_builders(terse_app: Flask, tmp_path: Path) -> N
     multi = gm(gm_app, "dataset", "build", "multi", "--kind", "multi-tool", "--dir", d)
     assert multi.exit_code == 0, multi.output
     records = datasets.load_jsonl(Path(d), "multi")
-    assert [r["input"] for r in records] == ["attack the innkeeper"]
+    assert [r["input"] for r in records] == ["ask mara about the ghost"]  # ask, then lore
     assert records[0]["tags"] == ["multi-tool"]
     bad = gm(gm_app, "dataset", "build", "../evil", "--dir", d)
     assert bad.exit_code != 0 and "invalid dataset name" in bad.output

@@ -172,8 +172,8 @@ def sense_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str
 
 
 def _npcs(scenario: Scenario) -> dict[str, tuple[str, str]]:
-    """Every NPC: id -> (name, id)."""
-    return {k: (v.name, k) for k, v in scenario.npcs.items()}
+    """Every NPC: id -> (name and the scenario's words for them, id)."""
+    return {k: (" ".join([v.name, *v.words]), k) for k, v in scenario.npcs.items()}
 
 
 def _talk_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str]:
@@ -244,6 +244,9 @@ def _go_problems(turn: Turn, scenario: Scenario, known: Knowledge) -> list[str]:
         key = here.locked.get(direction)
         if key and key not in turn.before.inventory:
             return [] if turn.after.location == here.id else ["went through a locked way"]
+        held = {c.result["error"]["code"] for c in turn.calls if c.is_error and c.name == "move"}
+        if held & {"in_fight", "guarded"}:  # a fight to flee, a foe on the way: not a move
+            return [] if turn.after.location == here.id else ["walked out of a fight"]
         return [] if turn.after.location == target else [f"did not go to {name}, next door"]
     problems = []
     if turn.after.location != here.id:

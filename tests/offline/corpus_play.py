@@ -7,10 +7,15 @@ Lines starting with ``@`` set the scene instead of being played:
 - ``@at <location id>``: the character is put there, then ``look around`` is played (and
   checked like any other line), so the narrator knows where it is;
 - ``@carry <item id>``: the character now carries that item (taken from wherever it lay);
-- ``@hp <n>``: the character's hit points are set to ``n``.
+- ``@hp <n>``: the character's hit points are set to ``n``;
+- ``@defeat <npc id>``: that foe is at 0 HP (what it guarded is free).
 
 ``#`` starts a comment. Each scene line changes the game state directly; the narrator only
-ever learns of it through tool results, as it would in a real game.
+ever learns of it through tool results, as it would in a real game. A played line may end in
+``=>`` and expectations of that one reply (``corpus_checks.expectation_problems``):
+``tool:NAME`` / ``!tool:NAME`` (called successfully, or not at all), ``refused:CODE``,
+``carry:ITEM`` / ``!carry:ITEM``, ``at:PLACE``, ``unlocked:PLACE:DIRECTION``,
+``outcome:OUTCOME``, ``says:WORDS`` / ``!says:WORDS`` (underscores for spaces, any case).
 
 :class:`Table` plays a turn the way the CLI does, without the CLI: the narrator answers
 one Messages request after another; each tool call it makes runs through the game's real
@@ -48,6 +53,7 @@ class Line:
 
     number: int
     text: str
+    expect: tuple[str, ...] = ()
 
     @property
     def is_scene(self) -> bool:
@@ -65,8 +71,9 @@ def read_corpus(path: Path) -> list[Line]:
     lines = []
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         text = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
-        if text:
-            lines.append(Line(number, text))
+        text, _, expect = text.partition("=>")
+        if text.strip():
+            lines.append(Line(number, text.strip(), tuple(expect.split())))
     return lines
 
 
@@ -149,6 +156,7 @@ class Table:
         """Put the character at ``location``."""
         assert location in self.scenario.locations, f"no location {location!r}"
         self.store.state.location = location
+        self.store.state.fight = None  # a new scene: no fight follows the character there
         if location not in self.store.state.visited:
             self.store.state.visited.append(location)
 
@@ -226,5 +234,7 @@ def play_corpus(path: Path) -> Iterator[tuple[Line, Turn, Table]]:
             table.give(arg.strip())
         elif verb == "hp":
             table.store.state.character.hp = int(arg)
+        elif verb == "defeat":
+            table.store.state.foes[arg.strip()] = 0
         else:
             raise AssertionError(f"{path.name}:{line.number}: unknown scene line {line.text!r}")

@@ -16,16 +16,20 @@ adding a scenario's corpus file is all it takes for it to be played and checked.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
 from game_master.rules import load_scenario
+from game_master.rules.naming import words
 from game_master.testing.api import play
 
 from .corpus_checks import Knowledge, all_problems, describe
 from .corpus_play import ToolCall, Turn, corpus_files, play_corpus, read_corpus
+from .corpus_sense import more_problems
 
 MIN_COMMANDS = 300
 SAMPLE = 20  # commands of the corpus played end to end through the real CLI
@@ -37,17 +41,35 @@ def test_every_reply_in_the_corpus_reads_right_and_makes_sense(path: Path) -> No
     scenario = load_scenario(path.stem)
     known, table_now = Knowledge(), None
     failures = []
+    endings: Counter[str] = Counter()
+    names = {
+        w
+        for thing in [
+            *scenario.locations.values(),
+            *scenario.items.values(),
+            *scenario.npcs.values(),
+        ]
+        for w in words(thing.name)
+        if len(w) > 3
+    }
     played = 0
     for line, turn, table in play_corpus(path):
         if table is not table_now:  # a new game: the narrator has seen nothing of it yet
             known, table_now = Knowledge(), table
         played += 1
-        found = all_problems(turn, scenario, known)
+        found = all_problems(turn, scenario, known) + more_problems(turn, scenario, line.expect)
         if found:
             failures.append((path.name, line.number, turn.command, found, turn.prose))
         known.learn(turn)
+        last = re.split(r"(?<=[.!?])\s+(?=[A-Z“])", turn.prose.strip())[-1]
+        if not names & set(words(last)) and not set(words(turn.command)) & set(words(last)):
+            endings[last] += 1  # a closing line about nothing in the story or the command
     assert played >= 50, f"{path.name}: only {played} commands"
     assert not failures, f"{len(failures)} bad replies:\n" + describe(failures)
+    # No stock closing line: no line that names nothing of the story or the command ends
+    # more than one reply in twenty-five ("What do you do?" on every reply would).
+    stock = [(end, n) for end, n in endings.most_common(3) if n > max(5, played // 25)]
+    assert not stock, f"a stock closing line: {stock}"
 
 
 def test_the_corpus_is_big_enough_and_covers_every_scenario() -> None:
@@ -90,7 +112,7 @@ def test_corpus_sample_through_the_cli(client: FlaskClient) -> None:
             ]
             after = service.store.read_state(game_id)
             turn = Turn(command, [answer["narration"]], calls, before, after)
-            found = all_problems(turn, scenario, known)
+            found = all_problems(turn, scenario, known) + more_problems(turn, scenario)
             if found:
                 failures.append((path.name, 0, command, found, turn.prose))
             known.learn(turn)

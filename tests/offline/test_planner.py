@@ -60,54 +60,33 @@ def test_place_name_resolves_through_known_exits() -> None:
     assert call["input"] == {"direction": "north"}
 
 
-def test_attack_plan_on_a_miss() -> None:
-    """The Warden is here (an earlier look saw him): a check, then he strikes back."""
+def test_an_attack_is_the_rules_fight() -> None:
+    """The Warden is here (an earlier look saw him): one attack call; the rules' result
+    (the blow, the Warden's turn) is what the narration tells."""
     text = "attack the warden"
     first = only_tool(narrate(request(text, place=BELL)))
-    assert first["name"] == "mcp__game__ability_check"
-    assert first["input"]["skill"] == "athletics" and first["input"]["dc"] == 12
-
-    miss = {"check": "athletics", "natural": 4, "total": 6, "dc": 12, "success": False}
-    step1 = (use("ability_check", **first["input"]), miss, False)
-    second = only_tool(narrate(request(text, step1, place=BELL)))
-    assert second["name"] == "mcp__game__roll_dice"
-    assert second["input"]["notation"] == "1d6"
-
-    roll = {"notation": "1d6", "rolls": [5], "kept": [5], "modifier": 0, "total": 5}
-    step2 = (use("roll_dice", **second["input"]), roll, False)
-    third = only_tool(narrate(request(text, step1, step2, place=BELL)))
-    assert third["name"] == "mcp__game__change_hp"
-    assert third["input"]["amount"] == -5
-
-    hurt = {"hp": 7, "max_hp": 12, "change": -5, "dead": False}
-    step3 = (use("change_hp", **third["input"]), hurt, False)
-    final = narrate(request(text, step1, step2, step3, place=BELL))
-    assert final.stop_reason == "end_turn"
-    for fact in ("6", "12", "5", "7"):
-        assert fact in final.text_content
+    assert (first["name"], first["input"]) == ("mcp__game__attack", {"target": "The Warden"})
+    blow = {"name": "The Warden", "weapon": "Silver dagger", "success": True, "down": False,
+            "dead": False, "foe_turns": [{"name": "The Warden", "hit": True}]}  # fmt: skip
+    final = narrate(request(text, (use("attack", **first["input"]), blow, False), place=BELL))
+    assert final.stop_reason == "end_turn" and "the Warden" in final.text_content
 
 
-def test_attack_plan_on_a_hit() -> None:
-    """A hit deals damage to the Warden."""
-    text = "attack the warden"
-    hit = {"check": "athletics", "natural": 17, "total": 19, "dc": 12, "success": True}
-    step1 = (use("ability_check", skill="athletics", dc=12), hit, False)
-    second = only_tool(narrate(request(text, step1, place=BELL)))
-    assert second["input"]["notation"] == "1d8+3"
-    roll = {"notation": "1d8+3", "rolls": [6], "kept": [6], "modifier": 3, "total": 9}
-    step2 = (use("roll_dice", **second["input"]), roll, False)
-    final = narrate(request(text, step1, step2, place=BELL))
-    assert final.stop_reason == "end_turn"
-    assert "9" in final.text_content and "19" in final.text_content
-
-
-def test_unknown_text_checks_perception_then_looks() -> None:
-    first = only_tool(narrate(request("xyzzy plugh")))
-    assert first["name"] == "mcp__game__ability_check"
-    assert first["input"]["skill"] == "perception" and first["input"]["dc"] == 10
-    ok = {"check": "perception", "total": 14, "dc": 10, "success": True}
-    step1 = (use("ability_check", **first["input"]), ok, False)
-    assert only_tool(narrate(request("xyzzy plugh", step1)))["name"] == "mcp__game__look_around"
+def test_a_line_it_cannot_act_on_says_what_the_player_can_do() -> None:
+    """No roll and no room again: with no place known it looks (quietly) first; then the
+    answer lists the ways, the things here and whom to ask. Never a Perception check."""
+    first = only_tool(narrate(request("sing a song")))
+    assert (
+        first["name"] == "mcp__game__look_around"
+        and not narrate(request("sing a song")).text_content
+    )
+    final = narrate(request("sing a song", (use("look_around"), SQUARE, False)))
+    text = final.text_content
+    assert final.stop_reason == "end_turn" and "ability_check" not in json.dumps(final.blocks)
+    assert "north to Chapel of the Lantern" in text and "a lantern" in text
+    assert "muddy square" not in text  # the room is not described again
+    known = narrate(request("xyzzy plugh", place=SQUARE))
+    assert not known.tool_uses and "north" in known.text_content
 
 
 def test_game_over_text_is_included() -> None:
@@ -169,8 +148,8 @@ def test_no_user_text_and_system_reminders() -> None:
 
 
 def test_help_and_intents() -> None:
-    reply = narrate(request("help"))
-    assert reply.stop_reason == "end_turn" and "look" in reply.text_content.lower()
+    reply = narrate(request("help", place=SQUARE))
+    assert reply.stop_reason == "end_turn" and "east to the Crooked Kettle" in reply.text_content
     assert parse_intent("i").kind == "inventory"
     assert parse_intent("pick up the rope").target == "rope"
     assert parse_intent("talk to Mara").kind == "talk"

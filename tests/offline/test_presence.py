@@ -1,88 +1,110 @@
-"""Talking and fighting reach only the people who are here."""
+"""People, fights, locks and ways through the narrator and the real rules (in process): who
+answers is whoever stands here, in their own words; a fight, a lock and a route are the
+rules' own, and the reply says what they did."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
-from game_master.offline import narrate
+from game_master.rules import load_scenario
 
-from .helpers import SQUARE, only_tool, request, use
-from .test_wording import SCENARIO, place
+from .corpus_play import Table
 
-
-def lore_for(*npc_ids: str) -> dict[str, Any]:
-    """A search_lore result listing these NPCs' entries, as the lore index returns them."""
-    results = []
-    for npc_id in npc_ids:
-        npc = SCENARIO["npcs"][npc_id]
-        text = f"{npc['description']} {npc['lore']}"
-        results.append({"kind": "npc", "ref": npc_id, "title": npc["name"], "text": text})
-    return {"query": "q", "results": results}
+LEDGER = load_scenario("velvet_ledger")
+BELL = load_scenario("drowned_bell")
 
 
-def talk(text: str, here: dict[str, Any], found: dict[str, Any]) -> tuple[dict, str]:
-    """The tool the narrator calls for ``text`` at ``here``, and its narration of ``found``."""
-    call = only_tool(narrate(request(text, place=here)))
-    final = narrate(
-        request(text, (use(call["name"][11:], **call["input"]), found, False), place=here)
-    )
-    return call, final.text_content
+def table(scenario: object = LEDGER, at: str | None = None, *carry: str) -> Table:
+    """A fresh game, the character at ``at`` carrying ``carry``, looked around once."""
+    t = Table(LEDGER if scenario is None else scenario, seed=3)  # type: ignore[arg-type]
+    if at:
+        t.move_to(at)
+    for item in carry:
+        t.give(item)
+    t.play("look around")
+    return t
 
 
-def test_talk_to_someone_here_answers_with_their_lore() -> None:
-    call, text = talk("talk to the priest", place("chapel"), lore_for("odo"))
-    assert call["name"] == "mcp__game__search_lore"
-    assert "Father Odo" in text and "guardian" in text
-    _, text = talk("ask mara about the crypt", place("tavern"), lore_for("mara"))
-    assert "sexton" in text
+def names(turn: object) -> list[str]:
+    """The tools a turn called."""
+    return [c.name for c in turn.calls]  # type: ignore[attr-defined]
 
 
-def test_talk_to_someone_elsewhere_says_they_are_not_here() -> None:
-    _, text = talk("talk to the priest", place("tavern"), lore_for("odo", "mara"))
-    assert "Father Odo" in text and "not here" in text
-    assert "guardian" not in text, "no lore from someone who is not here"
-    _, text = talk("talk to the sailor", place("tavern"), {"query": "sailor", "results": []})
-    assert "sailor" in text and "here" in text
+def test_a_person_here_answers_in_their_own_words_and_a_greeting_gives_their_voice() -> None:
+    """Nell's own line on the strongroom; a greeting is her voice line and her topics."""
+    t = table()
+    turn = t.play("Nell, what do you know about the strongroom?")
+    assert names(turn) == ["ask"]
+    assert LEDGER.npcs["nell"].topics["strongroom"] in turn.prose
+    hello = t.play("talk to Nell")
+    assert LEDGER.npcs["nell"].voice in hello.prose and "the watergate key" in hello.prose
+    assert LEDGER.npcs["nell"].lore not in hello.prose  # no lore read aloud
 
 
-def test_talk_with_nobody_here_calls_no_tool() -> None:
-    reply = narrate(request("talk to the priest", place=SQUARE))
-    assert reply.stop_reason == "end_turn" and "no one" in reply.text_content.lower()
+def test_someone_elsewhere_is_not_here_and_where_they_were_seen_is_said() -> None:
+    """From Tallow Lane, Nell (seen on the Canal Steps) is not here: the reply says so, with
+    the Canal Steps' own preposition, and quotes nothing of hers."""
+    t = table()
+    t.play("go south")
+    turn = t.play("ask nell about the gold")
+    assert re.search(r"not here.*on the Canal Steps", turn.prose), turn.prose
+    assert "hanged" not in turn.prose
 
 
-def test_attack_someone_not_here_rolls_nothing() -> None:
-    for text in ("attack the shadow", "attack the warden"):
-        reply = narrate(request(text, place=place("tavern")))
-        assert reply.stop_reason == "end_turn" and not reply.tool_uses
-        said = reply.text_content.lower()
-        assert "nobody" in said or "no one" in said or "nothing like" in said
-    for text in ("attack", "attack the shadow"):
-        alone = narrate(request(text, place=SQUARE))
-        assert not alone.tool_uses and "no one here" in alone.text_content
-    reply = narrate(request("attack", place=SQUARE))
-    assert not reply.tool_uses and "no one here to fight" in reply.text_content
+def test_an_attack_on_someone_elsewhere_or_a_friend_hurts_nobody() -> None:
+    """The mastiff is in the strongroom, Nell is no foe: no fight starts, no HP moves."""
+    t = table()
+    for line in ("attack the mastiff", "attack nell", "kill the dragon"):
+        turn = t.play(line)
+        assert turn.after.character.hp == turn.before.character.hp and turn.after.fight is None
+        said = r"not here|no enemy|no harm|nothing like"
+        assert re.search(said, turn.prose), (line, turn.prose)
 
 
-def test_attack_with_no_place_seen_looks_first() -> None:
-    first = only_tool(narrate(request("attack the shadow")))
-    assert first["name"] == "mcp__game__look_around"
-    seen = (use("look_around"), place("bell_chamber"), False)
-    final = narrate(request("attack the shadow", seen))
-    assert final.stop_reason == "end_turn" and "Bell Chamber" in final.text_content
-    assert "shadow" in final.text_content
-    assert only_tool(narrate(request("attack the warden", seen)))["name"] == (
-        "mcp__game__ability_check"
-    )
+def test_a_fight_is_the_rules_own_and_told_without_numbers() -> None:
+    """With the boathook in hand: initiative, the blow and the mastiff's turn, in words."""
+    t = table(LEDGER, "strongroom", "boathook")
+    turn = t.play("attack the hound")
+    (blow,) = [c for c in turn.calls if c.name == "attack"]
+    assert blow.result["weapon"] == "Boathook" and blow.result["initiative"]
+    assert "brass mastiff" in turn.prose and not re.search(r"\d", turn.prose)
+    assert "flee" in turn.prose or blow.result.get("defeated") or blow.result["down"]
 
 
-def test_attack_names_the_foe_as_the_scenario_does() -> None:
-    hit = {"check": "athletics", "natural": 17, "total": 19, "dc": 12, "success": True}
-    here = place("old_mill")
-    first = only_tool(narrate(request("attack the ghost", place=here)))
-    assert first["input"]["reason"] == "attack the miller's ghost"
-    step1 = (use("ability_check", **first["input"]), hit, False)
-    roll = {"total": 9}
-    second = only_tool(narrate(request("attack the ghost", step1, place=here)))
-    step2 = (use("roll_dice", **second["input"]), roll, False)
-    final = narrate(request("attack the ghost", step1, step2, place=here)).text_content
-    assert "miller's ghost" in final and "9" in final
+def test_a_dying_character_makes_death_saves_whatever_the_player_says() -> None:
+    """At 0 HP every line is a death save; three failures end the game with its defeat."""
+    t = table(LEDGER, "strongroom")
+    t.store.state.character.hp = 1
+    for _ in range(10):
+        turn = t.play("attack the mastiff")
+        if turn.after.character.down or turn.after.outcome:
+            break
+    for _ in range(10):
+        if t.store.state.outcome or not t.store.state.character.down:
+            break
+        turn = t.play("I try to crawl away")
+        assert names(turn) == ["death_save"], names(turn)
+    if t.store.state.outcome == "dead":
+        assert LEDGER.ending["defeat"] in turn.prose
+
+
+def test_unlocking_is_told_before_the_arrival_and_the_look_after_agrees() -> None:
+    """The key turns, then the character goes through; the next look shows no lock."""
+    t = table(LEDGER, None, "watergate_key")
+    turn = t.play("use the key on the watergate")
+    assert "canal_steps:east" in turn.after.unlocked and turn.after.location == "canal_steps"
+    assert "open" in turn.prose
+    look = t.play("look")
+    assert "(locked)" not in look.prose and "east through the watergate" in look.prose
+    locked = table(BELL, "crypt_hall")
+    refused = locked.play("open the gate")
+    assert "iron key" in refused.prose and "locked" in refused.prose
+
+
+def test_where_is_a_place_is_its_true_route() -> None:
+    """From the Counting Hall the strongroom is north, then up (locked), as the map has it."""
+    t = table(LEDGER, "counting_hall")
+    turn = t.play("where is the strongroom?")
+    assert names(turn) == ["find_way"]
+    assert "north to the Chief Clerk's Study, then up" in turn.prose
+    assert "locked" in turn.prose and turn.after.location == "counting_hall"

@@ -240,3 +240,26 @@ def test_a_retold_moment_never_reads_word_for_word_like_an_earlier_telling() -> 
     retold = tellings.reply(as_session(twin), seed=0).text_content
     assert retold and retold != first
     assert tellings.reply(as_session("s-0"), seed=0).text_content == first
+
+
+def test_a_retold_turn_is_another_telling_not_the_same_one_in_synonyms() -> None:
+    """Two sessions at the same moment get two shapes: other parts, in another order (the
+    description, the ways out, what lies here), not the same sentences reworded."""
+    from game_master.offline.tellings import Tellings
+
+    body = request("look around", (use("look_around"), SQUARE, False))
+
+    def as_session(session: str) -> dict[str, Any]:
+        return {**body, "metadata": {"user_id": json.dumps({"session_id": session})}}
+
+    def parts(text: str) -> list[str]:
+        """Which part each sentence tells."""
+        kinds = {"muddy": "description", "Chapel of the Lantern": "ways", "lantern": "items"}
+        return [next((k for w, k in kinds.items() if w in s), "other") for s in text.split(". ")]
+
+    for n in range(6):  # whatever the first telling's dice chose, the next is another shape
+        tellings = Tellings()
+        first = tellings.reply(as_session(f"a-{n}"), seed=0)
+        second = tellings.reply(as_session(f"b-{n}"), seed=0)
+        assert first.shape and first.shape != second.shape
+        assert parts(first.text_content) != parts(second.text_content), (first, second)

@@ -119,8 +119,9 @@ def test_hp_changes_are_bounded(state: rules.GameState) -> None:
     assert (result["hp"], result["change"]) == (char.max_hp - 3, -3)
 
 
-def test_zero_hp_kills_and_ends_the_game(state: rules.GameState) -> None:
-    """At 0 HP the character is dead and every later change is refused as game_over."""
+def test_massive_damage_kills_and_ends_the_game(state: rules.GameState) -> None:
+    """100 damage to a 14 HP fighter leaves 86 over their maximum: dead (5e's massive
+    damage, not a fall to death saves), and every later change is refused as game_over."""
     result = rules.change_hp(state, -rules.MAX_HP_CHANGE)
     assert result["hp"] == 0 and result["dead"] and state.outcome == "dead"
     err = refusal(rules.move, state, SCENARIO, "north")

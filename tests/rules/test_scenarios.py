@@ -46,19 +46,26 @@ OPPOSITE |= {v: k for k, v in OPPOSITE.items()}
 
 @pytest.mark.parametrize("scenario_id", PACKAGED)
 def test_a_bundled_adventure_is_a_whole_one(scenario_id: str) -> None:
-    """At least 8 places whose exits lead back the way they came, a foe, people with lore,
-    lore entries, and a locked way whose key lies somewhere in the world."""
+    """At least 8 places whose exits lead back the way they came, a foe guarding something
+    on the way to the ending, people with a voice and topics, a weapon to find, lore
+    entries, and a locked way whose key lies somewhere in the world."""
     scenario = rules.read_scenario_file(BUNDLED / f"{scenario_id}.json")
     places = scenario.locations
     assert len(places) >= 8
     for place in places.values():
         for direction, target in place.exits.items():
             assert places[target].exits.get(OPPOSITE[direction]) == place.id, (place.id, direction)
-    assert any(npc.hostile for npc in scenario.npcs.values())
+    foes = [npc for npc in scenario.npcs.values() if npc.hostile]
+    assert any(foe.guards for foe in foes)
+    assert "defeat" in str(rules.prove(json.loads((BUNDLED / f"{scenario_id}.json").read_text())))
+    people = [npc for npc in scenario.npcs.values() if not npc.hostile]
+    assert people and all(npc.voice and len(npc.topics) >= 3 for npc in people)
+    assert any(item.weapon for item in scenario.items.values())
     assert all(npc.lore for npc in scenario.npcs.values()) and scenario.lore
     keys = {key for place in places.values() for key in place.locked.values()}
     lying = {item for place in places.values() for item in place.items}
     assert keys and keys <= lying
+    assert scenario.ending.get("defeat")
 
 
 def _exit(raw: dict[str, Any]) -> None:
@@ -167,7 +174,10 @@ def test_a_folder_with_one_good_and_one_broken_file(
         "heist": str(tmp_path / "heist.json"),
     }
     assert [str(p) for e in library.skipped() for p in e.problems] == [
-        "journey.json: locations.village_square.exits.north: unknown location 'cryptt'"
+        "journey.json: locations.village_square.exits.north: unknown location 'cryptt'",
+        # The chapel's way south no longer finds a way back north: the same broken exit.
+        "journey.json: locations.chapel.exits.south: no exit of 'village_square' leads back "
+        "here; add one, or list 'south' in one_way",
     ]
     with pytest.raises(KeyError):
         library.get("journey")
@@ -201,11 +211,123 @@ def test_summaries_carry_tagline_and_tone() -> None:
 def test_the_example_in_the_docs_validates(tmp_path: Path) -> None:
     """docs/scenarios.md's complete example passes schema and references as it stands."""
     text = (REPO / "docs" / "scenarios.md").read_text("utf-8")
-    (block,) = re.findall(r"```json\n(.*?)```", text, re.S)
+    block = re.findall(r"```json\n(.*?)```", text, re.S)[-1]  # the complete example
     path = tmp_path / "lighthouse.json"
     path.write_text(block, "utf-8")
     scenario = rules.read_scenario_file(path)
-    assert len(scenario.locations) == 2 and scenario.tagline
-    # Every top-level field of the schema is described in the doc.
-    for name in rules.scenario_schema()["properties"]:
+    assert len(scenario.locations) == 3 and scenario.tagline
+    # Every field of the schema is described in the doc, top level and within each object.
+    schema = rules.scenario_schema()
+    for name in schema["properties"]:
         assert f"`{name}`" in text, name
+    for kind in ("location", "item", "npc"):
+        for name in schema["$defs"][kind]["properties"]:
+            assert f"`{name}`" in text, (kind, name)
+    assert "`defeat`" in text and "`finesse`" in text
+
+
+# ------------------------------------------------------------------ the solver
+
+
+def _one_way(raw: dict[str, Any]) -> None:
+    del raw["locations"]["chapel"]["exits"]["south"]
+
+
+def _key_nowhere(raw: dict[str, Any]) -> None:
+    raw["locations"]["ossuary"]["items"].remove("iron_key")
+
+
+def _key_behind_its_lock(raw: dict[str, Any]) -> None:
+    raw["locations"]["ossuary"]["items"].remove("iron_key")
+    raw["locations"]["bell_chamber"]["items"].append("iron_key")
+
+
+def _unreachable(raw: dict[str, Any]) -> None:
+    raw["locations"]["hermitage"] = {"name": "Hermitage", "description": "Alone."}
+
+
+def _placed_twice(raw: dict[str, Any]) -> None:
+    raw["locations"]["tavern"]["items"].append("iron_key")
+
+
+def _guards_elsewhere(raw: dict[str, Any]) -> None:
+    raw["npcs"]["warden"]["guards"] = ["rope"]
+
+
+def _friend_fights(raw: dict[str, Any]) -> None:
+    raw["npcs"]["mara"]["hp"] = 30
+
+
+def _ending_locked_away(raw: dict[str, Any]) -> None:
+    raw["locations"]["crypt_hall"]["locked"]["up"] = "bell_clapper"
+    raw["locations"]["crypt_entrance"]["locked"] = {"down": "bell_clapper"}
+
+
+@pytest.mark.parametrize(
+    ("breaks", "expected"),
+    [
+        (_one_way, "x.json: locations.village_square.exits.north: no exit of 'chapel' leads "
+                   "back here; add one, or list 'north' in one_way"),
+        (_key_nowhere, "x.json: locations.crypt_hall.locked.down: its key 'iron_key' lies "
+                       "nowhere, so the way never opens"),
+        (_key_behind_its_lock, "x.json: locations.crypt_hall.locked.down: its key 'iron_key' "
+                               "lies in 'bell_chamber', which is reached only through this "
+                               "lock"),
+        (_unreachable, "x.json: locations.hermitage: no way from the start reaches this place"),
+        (_placed_twice, "x.json: locations.ossuary.items[0]: item 'iron_key' is already "
+                        "placed in 'tavern'"),
+        (_guards_elsewhere, "x.json: npcs.warden.guards[0]: 'rope' is neither an item lying "
+                            "at the foe's place nor one of its exits"),
+        (_friend_fights, "x.json: npcs.mara.hp: only a foe (hostile: true) fights or guards"),
+        (_ending_locked_away, "x.json: ending.item: no player can reach 'bell_clapper'"),
+    ],
+)  # fmt: skip
+def test_the_solver_names_what_keeps_an_adventure_from_being_whole(
+    breaks: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    """A one-way exit, a key that lies nowhere or behind its own lock, a place nobody
+    reaches, an item in two places, a guard of something elsewhere, a friend with fight
+    numbers, an ending out of reach: each is named, at its path, and the file is refused."""
+    raw = bell()
+    assert rules.prove(raw) is not None
+    breaks(raw)
+    found = problems(raw)
+    assert any(p.startswith(expected) for p in found), found
+    with pytest.raises(rules.ScenarioError):
+        rules.Scenario.from_dict(raw, "x.json")
+
+
+def test_an_exit_marked_one_way_needs_no_way_back() -> None:
+    """The same exit is fine once listed in one_way (the chapel is then reached, and left,
+    only by ways that exist: here, a new way back through the tavern)."""
+    raw = bell()
+    _one_way(raw)
+    raw["locations"]["village_square"]["one_way"] = ["north"]
+    raw["locations"]["chapel"]["exits"]["east"] = "tavern"
+    raw["locations"]["tavern"]["exits"]["north"] = "chapel"
+    assert problems(raw) == []
+
+
+@pytest.mark.parametrize("scenario_id", PACKAGED)
+def test_every_bundled_adventure_is_proved_by_a_walk_through_its_locks(scenario_id: str) -> None:
+    """The solver's walk takes each key before passing its lock and ends with the goal."""
+    raw: dict[str, Any] = json.loads((BUNDLED / f"{scenario_id}.json").read_text("utf-8"))
+    steps = list(rules.prove(raw).steps)  # type: ignore[union-attr]
+    goal = raw["items"][raw["ending"]["item"]]["name"].lower()
+    assert f"take {goal}" in steps
+    for loc in raw["locations"].values():
+        for direction, key in loc.get("locked", {}).items():
+            key_name = raw["items"][key]["name"].lower()
+            through = f"{direction} ({key_name})"
+            if through in steps:
+                assert steps.index(f"take {key_name}") < steps.index(through)
+
+
+def test_tiers_are_one_table_in_the_code_the_schema_and_the_doc() -> None:
+    """The schema's tiers are the rules' tiers, and the doc's table shows their numbers."""
+    schema = rules.scenario_schema()["$defs"]["npc"]["properties"]["tier"]
+    assert schema["enum"] == list(rules.TIERS)
+    text = (REPO / "docs" / "scenarios.md").read_text("utf-8")
+    for tier, s in rules.TIERS.items():
+        row = f"| `{tier}` | {s.hp} | {s.ac} | +{s.attack} | {s.damage} | +{s.initiative} |"
+        assert row in text, row

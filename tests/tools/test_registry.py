@@ -158,3 +158,30 @@ def test_short_rest_through_the_registry() -> None:
     rest = call(store, "short_rest", {})
     assert not rest.is_error and rest.result["healed"] >= 1
     assert call(store, "short_rest", {}).result["error"]["code"] == "no_hit_dice"
+
+
+def test_a_fight_through_the_registry_is_recorded_and_refusals_carry_their_facts() -> None:
+    """attack changes the stored state (foe HP, the fight) and is recorded on the turn;
+    talking to someone elsewhere is a typed refusal; ask and find_way only read."""
+    store = MemoryStore()
+    store.state.location = "bell_chamber"
+    store.state.visited.append("bell_chamber")
+    outcome = call(store, "attack", {"target": "the warden"})
+    assert not outcome.is_error, outcome.result
+    assert outcome.result["check"] == "attack" and "foe_turns" in outcome.result
+    assert store.state.fight is not None or store.state.foes.get("warden", 99) <= 0
+    assert store.recorded[-1]["name"] == "attack"
+    refused = call(store, "ask", {"person": "Mara", "about": "the clapper"})
+    assert refused.is_error and refused.result["error"]["code"] == "not_here"
+    assert set(refused.result["error"]) == {"code", "message", "person", "seen_at"}
+    assert {TOOLS[n].kind for n in ("ask", "find_way")} == {"read"}
+    assert {TOOLS[n].kind for n in ("attack", "flee", "unlock")} == {"world"}
+    for name in ("attack", "flee", "death_save", "unlock", "ask", "find_way"):
+        assert TOOLS[name].schema["type"] == "object" and name in system_prompt_names()
+
+
+def system_prompt_names() -> str:
+    """The tool lines of the system prompt (they come from the registry)."""
+    from game_master.tools import prompt_guidance
+
+    return prompt_guidance()
