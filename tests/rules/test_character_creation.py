@@ -78,6 +78,15 @@ def test_point_buy_over_budget_is_refused_with_its_cost() -> None:
     assert "point-buy costs 29 points; the budget is 27" in err.message
 
 
+def test_point_buy_one_point_over_is_refused() -> None:
+    """28 points, the first cost past the budget, is refused too (only 29 was tried, so a
+    rule that let 28 through passed): 9 + 9 + 5 + 2 + 2 + 1 = 28."""
+    over_by_one = with_(POINT_BUY, charisma=9)
+    assert rules.point_buy_cost(over_by_one) == 28
+    err = refused(method="point_buy", abilities=over_by_one)
+    assert (err.code, err.facts) == ("point_buy_budget", {"cost": 28, "budget": 27})
+
+
 @pytest.mark.parametrize("score", [7, 16, 15.5, "12", True, None])
 def test_point_buy_scores_are_whole_numbers_from_8_to_15(score: Any) -> None:
     """Out of range or not an integer: named by ability."""
