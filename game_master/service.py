@@ -18,6 +18,7 @@ from typing import Any
 import tracing
 
 from . import rules, spans
+from .chapters import check_budget
 from .errors import GameNotFound, InvalidInput, ScenarioUnavailable
 from .lines import GAME_TURNS, LineUseCases
 from .master import GameMaster, MasterConfig
@@ -60,6 +61,8 @@ class GameService(LineUseCases, SavedGameUseCases):
         self.store.migrate()
         # The adventures on offer, read once per process on first use.
         self.scenarios = rules.ScenarioLibrary(settings.scenario_dir)
+        # A budget below what every request carries would close a chapter after each turn.
+        check_budget(settings.context_budget_tokens, (e.scenario for e in self.scenarios.entries()))
         self.narrator: OfflineNarrator | None = None
         self.runtime: AgentRuntime | None = None
         self._pid: int | None = None
