@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import spans, tools
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 KEEP_CHAPTERS = 4  # the newest chapters a fresh session is always told one by one
 ARC_SPAN = 4  # how many chapters (or arcs of one level) roll into one arc
 MAX_MODEL_SUMMARY_CHARS = 1200
+MAX_TRACKED_GAMES = 10_000
 Entry = ChapterRecord | ArcRecord
 
 
@@ -134,6 +136,8 @@ class Chapters:
     budget: int
     model_summaries: bool = True
     timeout_s: float = 120.0
+    # Game id -> the most its context grew in one turn, newest games last (bounded).
+    _growth: OrderedDict[str, int] = field(default_factory=OrderedDict, init=False, repr=False)
 
     def story_so_far(self, game_id: str) -> list[Entry]:
         """The bounded chronicle of the game's active line."""
@@ -161,11 +165,16 @@ class Chapters:
             return
         span.log(metadata={"chapter": len(chronicle) + 1, "context_tokens": tokens})
         # Close one turn early rather than late: the next turn's requests must fit the budget
-        # too, so leave room for the most this conversation has grown in one turn.
+        # too, so leave room for a turn a quarter larger than the largest this game has
+        # played (in this process).
+        growth = self._growth.pop(game.id, 0)
         if session.context_tokens:
-            session.context_growth = max(session.context_growth, tokens - session.context_tokens)
+            growth = max(growth, tokens - session.context_tokens)
+        self._growth[game.id] = growth
+        while len(self._growth) > MAX_TRACKED_GAMES:
+            self._growth.popitem(last=False)
         session.context_tokens = tokens
-        if tokens + session.context_growth < self.budget:
+        if tokens + growth * 5 // 4 < self.budget:
             return
         since = chronicle[-1].last_turn if chronicle else 0
         turns = await asyncio.to_thread(self.store.line_turns, game.id, since + 1, turn.number)

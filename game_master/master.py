@@ -81,9 +81,8 @@ class LiveSession:
     last_used: float = field(default_factory=time.monotonic)
     busy: bool = False
     broken: bool = False
-    # The context's size after the last turn, and the most it grew in one turn (chapters.py).
+    # The context's size after this conversation's last turn (chapters.py).
     context_tokens: int = 0
-    context_growth: int = 0
 
     def knows(self, game: GameRecord, before_turn: int) -> bool:
         """True when this conversation is exactly the game's line up to ``before_turn``."""

@@ -43,9 +43,24 @@ def largest_request(svc: GameService, since: int) -> int:
     return max(request_input_tokens(b) for b in bodies if isinstance(b, dict) and b.get("tools"))
 
 
-def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(small_budget: Flask) -> None:
+def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(
+    small_budget: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two chapter boundaries: each closes with a summary of its turns, the next request
-    after a boundary is far smaller than the one before, and requests never keep growing."""
+    after a boundary is far smaller than the one before, requests never keep growing, and
+    the context the SDK reports never passes the 4,000-token budget: a chapter closes when
+    the next turn could pass it, not after."""
+    import claude_agent_sdk
+
+    real = claude_agent_sdk.ClaudeSDKClient.get_context_usage
+    measured: list[int] = []
+
+    async def recorded(self: Any) -> Any:
+        usage = await real(self)
+        measured.append(int(usage["totalTokens"]))
+        return usage
+
+    monkeypatch.setattr(claude_agent_sdk.ClaudeSDKClient, "get_context_usage", recorded)
     client = small_budget.test_client()
     svc: GameService = small_budget.extensions["game_master"]
     svc.ensure_started()
@@ -59,6 +74,7 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(small_budget
         sizes.append(largest_request(svc, seen))
         chapters.append(len(client.get(f"/api/games/{gid}").get_json()["chronicle"]))
     assert chapters[-1] >= 2, chapters
+    assert len(measured) >= 23 and max(measured) < 4000, measured
     chronicle = client.get(f"/api/games/{gid}").get_json()["chronicle"]
     assert [c["number"] for c in chronicle] == list(range(1, len(chronicle) + 1))
     assert chronicle[0]["first_turn"] == 1
