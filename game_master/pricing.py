@@ -68,10 +68,11 @@ def price_of(model: str | None) -> Price | None:
     if not model:
         return None
     name = ALIASES.get(model, model).lower()
-    # The longest key that is the whole id or ends where a date or a [1m] suffix starts.
-    for key in sorted(PRICES, key=len, reverse=True):
+    # The key that is the whole id, or that a date, a [1m] or an @ suffix follows: never a
+    # mere prefix (claude-sonnet-5 is not claude-sonnet-5-5, nor a later claude-opus-5-50).
+    for key, price in PRICES.items():
         if name == key or name.startswith((key + "-2", key + "[", key + "@")):
-            return PRICES[key]
+            return price
     return None
 
 

@@ -39,6 +39,8 @@ def test_each_kind_of_token_costs_its_own_list_price() -> None:
         ("claude-haiku-5-5", 0.10, 0.01),
         ("sonnet", 2.0, 0.10),
         ("claude-sonnet-5-5[1m]", 2.0, 0.10),
+        ("claude-sonnet-5-20260101", 2.0, 0.20),
+        ("claude-sonnet-5-5-20261001", 2.0, 0.10),
     ],
 )
 def test_dated_ids_and_aliases_find_their_model(
@@ -53,5 +55,6 @@ def test_dated_ids_and_aliases_find_their_model(
 def test_an_unknown_model_has_no_price_and_the_table_is_dated() -> None:
     """The offline narrator's name is not a Claude model; the table says when it was checked."""
     assert price_of("offline-narrator") is None and price_of(None) is None
+    assert price_of("claude-opus-5-50") is None  # a later model is not its prefix's
     assert price_of("claude-sonnet-5") != price_of("claude-sonnet-5-5")
     assert PRICES_CHECKED == "2026-12-06"
