@@ -4,9 +4,10 @@ The bundled Claude Code CLI is pointed at it with ``ANTHROPIC_BASE_URL``; it ans
 ``POST /v1/messages`` (streaming SSE or plain JSON) by planning game tool calls from the
 player's words and narrating their results, deterministically for the same request.
 
-One job per module: ``server`` (HTTP), ``conversation`` (reading requests), ``intent``
-(the player's words), ``planner`` (which tool next), ``wording``, ``places``, ``refusals``
-and ``text`` (the English).
+One job per module: ``server`` (HTTP), ``conversation`` (reading requests), ``ledger``
+(the requests received and the prompt cache its usage reports), ``intent`` (the player's
+words), ``planner`` (which tool next), ``wording``, ``places``, ``refusals`` and ``text``
+(the English).
 """
 
 from __future__ import annotations
