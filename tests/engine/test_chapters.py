@@ -82,8 +82,11 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(
     assert "Over turns 1-" in chronicle[0]["summary"]
     for closed in (c["last_turn"] for c in chronicle if c["last_turn"] < len(sizes)):
         # The turn after a close carries the chronicle instead of the whole conversation
-        # (a chapter that closed on the last turn played has no turn after it here).
-        assert sizes[closed] < sizes[closed - 1] * 0.8, (closed, sizes)
+        # (a chapter that closed on the last turn played has no turn after it here). Closing
+        # before the budget, the last request of a chapter is 3,500-3,800 tokens and the
+        # next one 2,650-2,850 (at most 0.79 of it in ten runs): 0.85 leaves room for that
+        # and still fails a close that does not reset the conversation (about 1.08).
+        assert sizes[closed] < sizes[closed - 1] * 0.85, (closed, sizes)
     first_close = chronicle[0]["last_turn"]
     assert max(sizes[first_close:]) <= max(sizes[:first_close]) * 1.15, sizes
 
