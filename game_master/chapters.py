@@ -158,12 +158,14 @@ class Chapters:
         try:
             usage = await asyncio.wait_for(session.client.get_context_usage(), 15)
             tokens = int(usage["totalTokens"])
-            chronicle = await asyncio.to_thread(self.store.chronicle, game.id)
+            latest = await asyncio.to_thread(self.store.latest_chapter, game.id)
         except Exception as exc:
             log.warning("could not measure the context of game %s: %s", game.id, exc)
             span.log(metadata={"context_error": str(exc)[:200]})
             return
-        span.log(metadata={"chapter": len(chronicle) + 1, "context_tokens": tokens})
+        since = latest.last_turn if latest is not None else 0
+        chapter = latest.number + 1 if latest is not None else 1
+        span.log(metadata={"chapter": chapter, "context_tokens": tokens})
         # Close one turn early rather than late: the next turn's requests must fit the budget
         # too, so leave room for a turn a quarter larger than the largest this game has
         # played (in this process).
@@ -176,7 +178,6 @@ class Chapters:
         session.context_tokens = tokens
         if tokens + growth * 5 // 4 < self.budget:
             return
-        since = chronicle[-1].last_turn if chronicle else 0
         turns = await asyncio.to_thread(self.store.line_turns, game.id, since + 1, turn.number)
         if not turns:
             return

@@ -86,6 +86,20 @@ _ARC = (
 )
 
 
+# The active line walked back from its head only as far as the newest chapter's last turn:
+# a turn's cost then depends on its chapter's length, not on the game's.
+_TO_LATEST_CHAPTER = (
+    "WITH RECURSIVE back(id, parent, ends) AS ("
+    "SELECT t.id, t.parent_id, EXISTS (SELECT 1 FROM chapters c "
+    "WHERE c.game_id = g.id AND c.last_turn_id = t.id) FROM games g "
+    "JOIN branches b ON b.id = g.active_branch JOIN turns t ON t.id = b.head_turn_id "
+    "WHERE g.id = ? UNION ALL "
+    "SELECT t.id, t.parent_id, EXISTS (SELECT 1 FROM chapters c "
+    "WHERE c.game_id = t.game_id AND c.last_turn_id = t.id) "
+    "FROM turns t JOIN back ON t.id = back.parent WHERE NOT back.ends) "
+)
+
+
 def _on_line(q: Query, game_id: str, turn_id: str) -> bool:
     """True when the turn is on the game's active line."""
     row = q(f"{ACTIVE_LINE}SELECT 1 FROM line WHERE line.id = ?", game_id, turn_id).fetchone()
@@ -104,6 +118,17 @@ class ChapterTables(Database):
             game_id,
         )
         return [ChapterRecord(*r) for r in rows]
+
+    def latest_chapter(self, game_id: str) -> ChapterRecord | None:
+        """The active line's newest chapter (its number is how many the line has), found
+        without walking the line further back than that chapter's end."""
+        row = self.read_one(
+            f"{_TO_LATEST_CHAPTER}{_CHAPTER}JOIN back ON back.id = c.last_turn_id "
+            "WHERE c.game_id = ? AND back.ends",
+            game_id,
+            game_id,
+        )
+        return ChapterRecord(*row) if row is not None else None
 
     def arcs(self, game_id: str) -> list[ArcRecord]:
         """The arcs of the active line, by level, oldest first within a level."""

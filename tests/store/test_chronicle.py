@@ -209,3 +209,22 @@ def test_a_database_with_chapters_migrates_to_arcs(db_at_6: Store) -> None:
     assert (arc.first_chapter, arc.last_chapter) == (1, 4)
     assert {h["field"] for h in db.search_story(gid, "deeds")} == {"arc"}
     assert {h["turn"] for h in db.search_story(gid, "lantern glows", limit=10)} == set(range(1, 9))
+
+
+def test_the_latest_chapter_is_the_active_lines(db: Store) -> None:
+    """The newest chapter of the line being played, whatever the other lines hold; none
+    before the first close or after a rewind to before it."""
+    gid = db.create_game(new_state()).id
+    assert db.latest_chapter(gid) is None
+    chapters(db, gid, 3)
+    play(db, gid, "wait")  # the fourth chapter has begun
+    assert db.latest_chapter(gid) == db.chronicle(gid)[-1]
+    assert db.latest_chapter(gid).number == 3  # type: ignore[union-attr]
+    db.rewind(gid, 5)
+    assert db.latest_chapter(gid).number == 2  # type: ignore[union-attr]
+    db.rewind(gid, 1)
+    assert db.latest_chapter(gid) is None
+    old = [b for b in db.branches(gid) if not b["active"]]
+    first_line = min(old, key=lambda b: b["created_at"])
+    db.activate_branch(gid, first_line["id"])
+    assert db.latest_chapter(gid) == db.chronicle(gid)[-1]

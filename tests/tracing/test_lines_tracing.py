@@ -95,6 +95,12 @@ def test_a_chapter_close_is_a_span_and_turns_carry_their_chapter(
     assert span["root_span_id"] == turn["root_span_id"]
     assert turn["metadata"]["chapter"] == 1
     assert turn["metadata"]["context_tokens"] >= 2000
+    second = play(client, gid, "take the bread")  # played in chapter 2, which it closes
+    deadline = time.monotonic() + 10
+    while len(client.get(f"/api/games/{gid}").get_json()["chronicle"]) < 2:
+        assert time.monotonic() < deadline, "the second chapter did not close"
+        time.sleep(0.05)
+    assert turn_spans(spans())[second["turn_id"]]["metadata"]["chapter"] == 2
 
 
 def test_an_arc_is_a_span_under_the_game(
