@@ -24,6 +24,9 @@ from .records import game_not_found
 
 MAX_TERMS = 16
 EXCERPT_CHARS = 220
+# Rows fetched per result asked for, so that words said again (a question asked every few
+# chapters, its echoes) count once and leave the other results to other memories.
+FETCH_PER_RESULT = 6
 # Words that carry no memory: matching them would rank every turn alike.
 STOPWORDS = frozenset({
     "a", "about", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at", "be",
@@ -230,10 +233,11 @@ class SearchTables(Database):
 
         Best first (BM25 / ts_rank), each ``{"turn", "turn_id", "field", "chapter",
         "excerpt"}``; ``field`` is ``player``, ``narration``, ``chapter`` or ``arc`` (a
-        summary reports its last turn). Only completed
-        turns count (not the turn being played); ``line_only`` keeps to the active line, so
-        a line given up by a rewind is not remembered. A query with no searchable word
-        finds nothing; it never raises for what the query contains.
+        summary reports its last turn). Only completed turns count (not the turn being
+        played); ``line_only`` keeps to the active line, so a line given up by a rewind is
+        not remembered. The same words found again (the same question asked on many turns)
+        are one result, the best-ranked (and newest) of them. A query with no searchable
+        word finds nothing; it never raises for what the query contains.
         """
         terms = search_terms(query)
         if not terms or limit <= 0:
@@ -244,23 +248,20 @@ class SearchTables(Database):
             # Quoted, every term is a plain string to FTS5, whatever word it is (NEAR, OR).
             match = " OR ".join(f'"{t}"' for t in terms)
             params: list[Any] = [game_id] if line_only else []
-            rows = self.read_all(_sqlite_sql(line_only), *params, match, game_id, limit)
+            fetch = limit * FETCH_PER_RESULT
+            rows = self.read_all(_sqlite_sql(line_only), *params, match, game_id, fetch)
         else:
             # Terms are letters and digits only, so the tsquery text holds no operator but |.
             tsquery = " | ".join(terms)
             params = [game_id] if line_only else []
-            params += [tsquery, game_id, game_id, game_id, limit]
+            params += [tsquery, game_id, game_id, game_id, limit * FETCH_PER_RESULT]
             rows = self.read_all(_pg_sql(line_only), *params)
-        return [
-            {
-                "turn": int(number),
-                "turn_id": turn_id,
-                "field": field,
-                "chapter": chapter,
-                "excerpt": excerpt(text or ""),
-            }
-            for turn_id, number, field, chapter, text in rows
-        ]
+        found: dict[str, dict[str, Any]] = {}
+        for turn_id, number, field, chapter, text in rows:
+            shown = excerpt(text or "")
+            hit = {"turn": int(number), "turn_id": turn_id, "field": field, "chapter": chapter}
+            found.setdefault(" ".join(shown.lower().split()), hit | {"excerpt": shown})
+        return list(found.values())[:limit]
 
     def index_chapter(self, game_id: str, number: int, summary: str, *, last_turn_id: str) -> None:
         """Make a closed chapter's summary searchable (again, if it was indexed before).
