@@ -100,6 +100,11 @@ _TO_LATEST_CHAPTER = (
 )
 
 
+def _lock_game(q: Query, game_id: str) -> None:
+    """Lock the game's row for the transaction (PostgreSQL; SQLite writes one at a time)."""
+    q("SELECT id FROM games WHERE id = ? FOR UPDATE", game_id)
+
+
 def _on_line(q: Query, game_id: str, turn_id: str) -> bool:
     """True when the turn is on the game's active line."""
     row = q(f"{ACTIVE_LINE}SELECT 1 FROM line WHERE line.id = ?", game_id, turn_id).fetchone()
@@ -163,7 +168,8 @@ class ChapterTables(Database):
         """
         done = self.chronicle(game_id)
         with self._tx() as q:
-            active_head(q, game_id)  # locks the game row: closes and line changes serialise
+            _lock_game(q, game_id)  # closes and line changes of a game serialise
+            active_head(q, game_id)
             on_line = _on_line(q, game_id, last_turn_id)
             if not on_line or (done and done[-1].last_turn_id == last_turn_id):
                 return None
@@ -212,6 +218,7 @@ class ChapterTables(Database):
         that level on the line already covers part of the stretch: nothing is stored then.
         """
         with self._tx() as q:
+            _lock_game(q, game_id)  # two closes of the same arc: the second sees the first
             active_head(q, game_id)
             first = q(
                 f"{ACTIVE_LINE}SELECT t.id FROM turns t JOIN line ON line.id = t.id "

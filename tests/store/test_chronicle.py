@@ -228,3 +228,49 @@ def test_the_latest_chapter_is_the_active_lines(db: Store) -> None:
     first_line = min(old, key=lambda b: b["created_at"])
     db.activate_branch(gid, first_line["id"])
     assert db.latest_chapter(gid) == db.chronicle(gid)[-1]
+
+
+def test_two_workers_rolling_the_same_arc_at_once_store_one(
+    db: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker A has checked that no arc covers chapters 1-4 and is about to store its own
+    when worker B tries the same: B waits for A's transaction and then stores nothing."""
+    import threading
+    import uuid
+
+    from game_master.store import chapters as store_chapters
+
+    gid = db.create_game(new_state()).id
+    for n in range(1, 9):
+        last = play(db, gid, f"walk {n}")
+        assert db.close_chapter(gid, last.id, f"Chapter {n}.", 900) is not None
+    level, entries = due_roll_up(db.chronicle(gid), db.arcs(gid)) or (0, [])
+    args = (gid, level, chapters_of(entries), entries[0].first_turn, entries[-1].last_turn_id)
+    a_checked, b_finished = threading.Event(), threading.Event()
+
+    class Pausing:
+        """uuid for the store: worker A pauses after its check until B is done (or blocked)."""
+
+        def uuid4(self) -> uuid.UUID:
+            if threading.current_thread().name == "worker-a":
+                a_checked.set()
+                b_finished.wait(timeout=0.5)  # B blocked on A's lock never finishes first
+            return uuid.uuid4()
+
+    monkeypatch.setattr(store_chapters, "uuid", Pausing())
+    results: dict[str, ArcRecord | None] = {}
+
+    def close(name: str) -> None:
+        results[name] = db.close_arc(*args, f"summary by {name}")
+        if name == "worker-b":
+            b_finished.set()
+
+    a = threading.Thread(target=close, args=("worker-a",), name="worker-a")
+    a.start()
+    assert a_checked.wait(timeout=10)
+    b = threading.Thread(target=close, args=("worker-b",), name="worker-b")
+    b.start()
+    a.join(timeout=10)
+    b.join(timeout=10)
+    assert results["worker-b"] is None and results["worker-a"] is not None
+    assert [arc.summary for arc in db.arcs(gid)] == ["summary by worker-a"]
