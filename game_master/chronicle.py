@@ -1,4 +1,5 @@
-"""Chapter summaries: written by the model, or (offline, and as a fallback) from the turn log.
+"""Chapter and arc summaries: what the model is asked, and (offline, and as a fallback) a
+summary written from the turn log.
 
 The game state never depends on a summary: the server's state is authoritative, and the
 summary only helps the model remember the story once its turns leave the context.
@@ -15,6 +16,13 @@ SUMMARY_REQUEST = (
     "story since the last chapter break in at most five plain sentences: where the character "
     "went, what they found, took or lost, whom they met and what they learned, and what is "
     "left to do. Do not call any tool."
+)
+# Rolling chapters (or arcs) into one arc; filled with .format(first=, last=, summaries=).
+ARC_REQUEST = (
+    "(Out of character, for your own memory; the player does not see this.) These are the "
+    "summaries of chapters {first}-{last}, oldest first:\n{summaries}\nRewrite them as one "
+    "summary of at most five plain sentences: the places, people, finds, losses and promises "
+    "that still matter, and what is left to do. Do not call any tool."
 )
 
 

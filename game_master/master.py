@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cli_sandbox, rules, spans, tools
-from .chronicle import SUMMARY_REQUEST, log_summary
+from .chapters import Chapters
 from .errors import AgentUnavailable, GameMasterError, turn_stumbled, turn_too_slow
 from .events import GameEvent, StateEvent, ToolEvent, TurnCompleted, TurnStarted
 from .player_words import envelope
@@ -75,6 +75,8 @@ class LiveSession:
     broken: bool = False
     # This CLI's own CLAUDE_CONFIG_DIR (its transcript only), removed when it stops.
     config_dir: Path | None = None
+    # The context's size after this conversation's last turn (chapters.py).
+    context_tokens: int = 0
 
     def knows(self, game: GameRecord, before_turn: int) -> bool:
         """True when this conversation is exactly the game's line up to ``before_turn``."""
@@ -101,6 +103,12 @@ class GameMaster:
         self.claude_config_dir.mkdir(parents=True, exist_ok=True)
         cli_sandbox.sweep_config_dirs(self.claude_config_dir)
         self.session_store = SqlSessionStore(store, project_key=SESSION_PROJECT_KEY)
+        self.chapters = Chapters(
+            store,
+            budget=config.context_budget_tokens,
+            model_summaries=config.model_summaries,
+            timeout_s=config.turn_timeout_s,
+        )
 
     def options(
         self,
@@ -227,7 +235,7 @@ class GameMaster:
         """The story so far for a new session: chronicle, the state now, the last turns."""
         return story_recap(
             self.store.active_line(game.id, limit=RECAP_TURNS),
-            self.store.chronicle(game.id),
+            self.chapters.story_so_far(game.id),
             game.state,
             self.config.scenarios(game.scenario),
         )
@@ -348,7 +356,7 @@ class GameMaster:
             )
             # The player has the whole answer; measuring the context (and maybe closing a
             # chapter) happens after, while this CLI is still held for the game.
-            await self._measure_and_close_chapter(session, game, turn, span)
+            await self.chapters.after_turn(session, game, turn, span)
         except GameMasterError as exc:
             span.log(error=f"{exc.code}: {exc.message}")
             await asyncio.to_thread(
@@ -376,75 +384,3 @@ class GameMaster:
             session.session_id = reader.session_id
             await asyncio.to_thread(self.store.set_session_id, turn.game_id, reader.session_id)
         session.turns_seen = turn.number
-
-    async def _measure_and_close_chapter(
-        self, session: LiveSession, game: GameRecord, turn: TurnRecord, span: Any
-    ) -> None:
-        """Read the context size from the SDK; past the budget, close the chapter.
-
-        Never fails the turn: a failed measurement or summary is logged and traced, and
-        the next turn measures (and tries) again; a failed model summary falls back to one
-        written from the turn log.
-        """
-        budget = self.config.context_budget_tokens
-        if budget <= 0:
-            return
-        try:
-            usage = await asyncio.wait_for(session.client.get_context_usage(), 15)
-            tokens = int(usage["totalTokens"])
-            chronicle = await asyncio.to_thread(self.store.chronicle, game.id)
-        except Exception as exc:
-            log.warning("could not measure the context of game %s: %s", game.id, exc)
-            span.log(metadata={"context_error": str(exc)[:200]})
-            return
-        chapter = len(chronicle) + 1
-        span.log(metadata={"chapter": chapter, "context_tokens": tokens})
-        if tokens < budget:
-            return
-        since = chronicle[-1].last_turn if chronicle else 0
-        turns = [
-            t for t in await asyncio.to_thread(self.store.active_line, game.id) if t.number > since
-        ]
-        if not turns:
-            return
-        summary, source = await self._chapter_summary(session, game, turns)
-        closed = await asyncio.to_thread(
-            self.store.close_chapter, game.id, turn.id, summary, tokens
-        )
-        if closed is None:
-            return  # the line moved on meanwhile; the next turn measures again
-        # The next turn starts a fresh session carrying the chronicle and the last turns.
-        session.broken = True
-        spans.chapter_span(
-            game.trace_root,
-            game.id,
-            closed.number,
-            summary,
-            {
-                "first_turn": closed.first_turn,
-                "last_turn": closed.last_turn,
-                "context_tokens": tokens,
-                "summary_source": source,
-            },
-        )
-
-    async def _chapter_summary(
-        self, session: LiveSession, game: GameRecord, turns: list[TurnRecord]
-    ) -> tuple[str, str]:
-        """(summary, "model" | "log"): the model's own summary, else one from the turn log."""
-        fallback = log_summary(turns, game.state.character.name)
-        if not self.config.model_summaries:
-            return fallback, "log"
-        try:
-            async with asyncio.timeout(self.config.turn_timeout_s):
-                await session.client.query(SUMMARY_REQUEST)
-                reader = TurnReader(game.id)
-                async for msg in session.client.receive_response():
-                    for _ in reader.read(msg):
-                        pass
-            text = " ".join(reader.text.split())
-            if text:
-                return text[:1200], "model"
-        except Exception as exc:
-            log.warning("the model could not summarise a chapter of game %s: %s", game.id, exc)
-        return fallback, "log"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from . import tools
 from .player_words import CLOSE, OPEN, quoted
 from .rules import GameState, Scenario
-from .store import ChapterRecord, GameRecord, TurnRecord
+from .store import ArcRecord, ChapterRecord, GameRecord, TurnRecord
 
 RECAP_TURNS = 12  # turns word for word when a transcript was lost
 CHAPTER_TAIL = 4  # turns word for word after a chapter closes
@@ -14,21 +16,19 @@ RECAP_CHARS = 400
 
 def story_recap(
     turns: list[TurnRecord],
-    chronicle: list[ChapterRecord] | None = None,
+    chronicle: Sequence[ChapterRecord | ArcRecord] | None = None,
     state: GameState | None = None,
     scenario: Scenario | None = None,
 ) -> str:
     """What a model that starts without the session's transcript needs of the story: the
-    chronicle (one summary per closed chapter), where things stand now, and the latest
-    completed turns word for word (a few after a chapter break, more after a loss)."""
-    chapters = chronicle or []
-    closed = chapters[-1].last_turn if chapters else 0
+    chronicle (the bounded one: older chapters rolled into arcs, then the newest chapters,
+    one summary each), where things stand now, and the latest completed turns word for word
+    (a few after a chapter break, more after a loss)."""
+    entries = chronicle or []
+    closed = entries[-1].last_turn if entries else 0
     # The closed chapter's last few turns, and every turn since (none of them summarised).
     done = [t for t in turns if t.status == "completed" and t.number > closed - CHAPTER_TAIL]
-    parts = [
-        f"Chapter {c.number} (turns {c.first_turn}-{c.last_turn}): {quoted(c.summary)}"
-        for c in chapters
-    ]
+    parts = [f"{e.heading}: {quoted(e.summary)}" for e in entries]
     if state is not None and scenario is not None:
         parts.append(f"Now: {where_things_stand(state, scenario)}")
     if done:

@@ -18,6 +18,7 @@ from typing import Any
 import tracing
 
 from . import rules, spans
+from .chapters import check_budget
 from .errors import GameNotFound, InvalidInput, ScenarioUnavailable
 from .lines import LineUseCases
 from .master import GameMaster, MasterConfig
@@ -67,6 +68,8 @@ class GameService:
         self.views = GameViews(self.store, self.scenarios, self.scenario_of, offline)
         self.lines = LineUseCases(self)
         self.saved = SavedGames(self)
+        # A budget below what every request carries would close a chapter after each turn.
+        check_budget(settings.context_budget_tokens, (e.scenario for e in self.scenarios.entries()))
         self.narrator: OfflineNarrator | None = None
         self.runtime: AgentRuntime | None = None
         self._pid: int | None = None

@@ -300,3 +300,23 @@ def chapter_span(
             pass
     except Exception as exc:  # telemetry never breaks a turn
         log.warning("could not log chapter %s of game %s: %s", number, game_id, exc)
+
+
+def arc_span(game_root: str | None, game_id: str, summary: str, meta: dict[str, Any]) -> None:
+    """An ``arc`` span under the game's root: chapters rolled into an arc, its summary the
+    output (``meta`` names its level, chapters and turns)."""
+    if tracing.get_logger() is None:
+        return
+    try:
+        kwargs: dict[str, Any] = {"parent": game_root} if game_root else {}
+        with braintrust.start_span(
+            name="arc",
+            type=SpanTypeAttribute.TASK,
+            input={k: meta.get(k) for k in ("level", "first_chapter", "last_chapter")},
+            output=summary,
+            metadata={"game_id": game_id, **meta},
+            **kwargs,
+        ):
+            pass
+    except Exception as exc:  # telemetry never breaks a turn
+        log.warning("could not log an arc of game %s: %s", game_id, exc)

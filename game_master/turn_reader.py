@@ -112,8 +112,24 @@ class TurnReader:
 
 
 def usage_metrics(usage: dict[str, Any] | None) -> dict[str, float]:
-    """Token counts as span metrics."""
+    """Token counts as span metrics, named as Braintrust names them: ``prompt_tokens`` is the
+    whole prompt, of which ``prompt_cached_tokens`` were read from the prompt cache and
+    ``prompt_cache_creation_tokens`` written to it (each billed at its own price)."""
     if not usage:
         return {}
-    names = {"input_tokens": "prompt_tokens", "output_tokens": "completion_tokens"}
-    return {v: float(usage[k]) for k, v in names.items() if isinstance(usage.get(k), int | float)}
+
+    def count(key: str) -> float | None:
+        value = usage.get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    metrics: dict[str, float] = {}
+    read, written = count("cache_read_input_tokens"), count("cache_creation_input_tokens")
+    if (fresh := count("input_tokens")) is not None:
+        metrics["prompt_tokens"] = fresh + (read or 0.0) + (written or 0.0)
+    if (out := count("output_tokens")) is not None:
+        metrics["completion_tokens"] = out
+    if read is not None:
+        metrics["prompt_cached_tokens"] = read
+    if written is not None:
+        metrics["prompt_cache_creation_tokens"] = written
+    return metrics

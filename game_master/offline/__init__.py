@@ -4,11 +4,12 @@ The bundled Claude Code CLI is pointed at it with ``ANTHROPIC_BASE_URL``; it ans
 ``POST /v1/messages`` (streaming SSE or plain JSON) by planning game tool calls from the
 player's words and narrating their results, deterministically for the same request.
 
-One job per module: ``server`` (HTTP) and ``tellings`` (retold turns), ``conversation``
-(reading requests), ``notebook`` (what the results so far showed), ``finder`` (known things
-in a sentence), ``intent`` and ``actions`` (what the player's words ask for), ``planner``
-(which tool next), and the English: ``wording``, ``scenes``, ``fights``, ``voices``,
-``refusals`` and ``text``.
+One job per module: ``server`` (HTTP), ``ledger`` (the requests received and the prompt
+cache its usage reports) and ``tellings`` (retold turns), ``conversation`` (reading
+requests), ``notebook`` (what the results so far showed), ``finder`` (known things in a
+sentence), ``intent`` and ``actions`` (what the player's words ask for), ``planner`` (which
+tool next), and the English: ``wording``, ``scenes``, ``fights``, ``voices``, ``refusals``
+and ``text``.
 """
 
 from __future__ import annotations

@@ -14,12 +14,11 @@ import os
 import re
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 from .conversation import Reply, block_tokens, estimate_tokens, request_input_tokens
+from .ledger import PromptCache, RequestLog
 from .planner import narrate
 from .tellings import Tellings
 
@@ -33,42 +32,6 @@ def split_text(text: str, words: int = 3) -> list[str]:
 
 
 # --------------------------------------------------------------------------- HTTP
-
-
-class RequestLog:
-    """The last requests a server received, safe to read while its handler threads append.
-
-    Iterating walks a copy taken under the lock, so a test reading the log while the CLI
-    is still talking to the server never sees it change underfoot."""
-
-    def __init__(self, maxlen: int = 500) -> None:
-        """Keep at most ``maxlen`` entries, dropping the oldest."""
-        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
-        self._lock = threading.Lock()
-
-    def append(self, entry: dict[str, Any]) -> None:
-        """Record one request."""
-        with self._lock:
-            self._entries.append(entry)
-
-    def clear(self) -> None:
-        """Forget every recorded request."""
-        with self._lock:
-            self._entries.clear()
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        """The recorded requests, oldest first, as a list of their own."""
-        with self._lock:
-            return list(self._entries)
-
-    def __len__(self) -> int:
-        """How many requests are recorded."""
-        with self._lock:
-            return len(self._entries)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        """Iterate over a snapshot."""
-        return iter(self.snapshot())
 
 
 class MessagesHandler(BaseHTTPRequestHandler):
@@ -261,12 +224,15 @@ class MessagesHandler(BaseHTTPRequestHandler):
             "stop_reason": reply.stop_reason,
             "stop_sequence": None,
             "usage": {
-                "input_tokens": request_input_tokens(request),
+                **self.input_usage(request),
                 "output_tokens": sum(block_tokens(b) for b in reply.blocks) or 1,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
             },
         }
+
+    def input_usage(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The request's input tokens as billed: split by the server's prompt cache (none: 0)."""
+        cache = getattr(self.server, "prompt_cache", None)
+        return (cache if cache is not None else PromptCache(min_tokens=2**62)).usage(request)
 
     def send_reply(self, request: dict[str, Any], reply: Reply) -> None:
         """Write ``reply`` as SSE when the request asked to stream, else as one JSON message."""
@@ -343,7 +309,7 @@ class MessagesHandler(BaseHTTPRequestHandler):
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
-                "usage": {"output_tokens": usage["output_tokens"]},
+                "usage": usage,  # the final totals, input and cache included, as the API sends
             },
         )
         self.send_event("message_stop", {"type": "message_stop"})
@@ -403,6 +369,7 @@ class OfflineNarrator:
         server.seed = self.seed  # type: ignore[attr-defined]
         server.requests = self.requests  # type: ignore[attr-defined]
         server.tellings = Tellings()  # type: ignore[attr-defined]
+        server.prompt_cache = PromptCache()  # type: ignore[attr-defined]
         server.dump_dir = self.dump_dir  # type: ignore[attr-defined]
         return server
 

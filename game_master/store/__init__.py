@@ -11,16 +11,16 @@ translated for psycopg. Nothing outside this package sees SQL. Each module holds
 - ``leases``: the game's turn lease (one turn at a time anywhere) and dead turns;
 - ``tree``: the turn tree's primitives (line heads, restoring a stored state), shared by
   turns, lines and leases, which never import each other;
-- ``chapters``: the chronicle, a line's story closed in summarised stretches;
+- ``chapters``: the chronicle, a line's story closed in summarised chapters and arcs;
 - ``lines``: lines of play (branches), retold turns, rewinds and players' preferences;
-- ``search``: story memory, full-text search over turns and chapter summaries;
+- ``search``: story memory, full-text search over turns and chapter and arc summaries;
 - ``session``: the Claude Agent SDK's ``SessionStore`` on the same database (import it from
   ``game_master.store.session``; it needs the SDK, so it is not imported here).
 """
 
 from __future__ import annotations
 
-from .chapters import ChapterRecord, ChapterTables
+from .chapters import ArcRecord, ChapterRecord, ChapterTables
 from .connection import SQLITE_BUSY_TIMEOUT_MS, Cursor, Query
 from .feedback import FeedbackTables
 from .games import GameTables
@@ -34,6 +34,7 @@ from .turns import TurnTables
 
 __all__ = [
     "MIGRATIONS",
+    "ArcRecord",
     "BranchNotFound",
     "ChapterRecord",
     "SnapshotMissing",

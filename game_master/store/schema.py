@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 
 from .connection import Database, Query
-from .search import create_search
+from .search import create_search, index_arcs
 
 # A migration step: SQL for both dialects, SQL per dialect, or code given (q, dialect).
 Step = str | dict[str, str] | Callable[[Query, str], None]
@@ -266,6 +266,27 @@ MIGRATIONS: list[tuple[int, list[Step]]] = [
             # (NULL: listed). The list reads a browser's games newest played first.
             "ALTER TABLE games ADD COLUMN archived_at DOUBLE PRECISION",
             "CREATE INDEX IF NOT EXISTS games_owner ON games (owner, updated_at)",
+        ],
+    ),
+    (
+        7,
+        [
+            # Arcs keep the chronicle bounded: several chapters (level 1), or several arcs
+            # of the level below, rolled into one summary; like a chapter, an arc belongs
+            # to the line its last turn is on, and recall searches its summary.
+            """CREATE TABLE IF NOT EXISTS arcs (
+                id TEXT PRIMARY KEY,
+                game_id TEXT NOT NULL REFERENCES games(id),
+                level INTEGER NOT NULL,
+                first_chapter INTEGER NOT NULL,
+                last_chapter INTEGER NOT NULL,
+                first_turn_id TEXT NOT NULL REFERENCES turns(id),
+                last_turn_id TEXT NOT NULL REFERENCES turns(id),
+                summary TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )""",
+            "CREATE INDEX IF NOT EXISTS arcs_game ON arcs (game_id, last_turn_id)",
+            index_arcs,
         ],
     ),
 ]

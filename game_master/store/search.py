@@ -1,11 +1,12 @@
 """Story memory: full-text search over a game's own history (player lines, narrations and
-chapter summaries), SQLite FTS5 or PostgreSQL text search, ranked, with excerpts.
+chapter and arc summaries), SQLite FTS5 or PostgreSQL text search, ranked, with excerpts.
 
 SQLite keeps every searchable text in ``story_text`` (turn texts are copied there by
 triggers on ``turns``, so ``begin_turn``/``finish_turn`` need no extra call) and indexes it in
 the external-content FTS5 table ``story_fts``. PostgreSQL searches ``turns`` in place
 through expression GIN indexes on ``to_tsvector('english', ...)``; its ``story_text`` holds
-chapter summaries only. Chapter summaries come in through :meth:`SearchTables.index_chapter`.
+chapter and arc summaries only. Summaries come in when a chapter or arc closes
+(``index_chapter_in``, ``index_arc_in``) or through :meth:`SearchTables.index_chapter`.
 
 The player's (or model's) query is never handed to a query parser: it is cut into plain
 words, common words dropped, and the words OR-ed (quoted for FTS5), so quotes, ``*``,
@@ -23,6 +24,9 @@ from .tree import ACTIVE_LINE
 
 MAX_TERMS = 16
 EXCERPT_CHARS = 220
+# Rows fetched per result asked for, so that words said again (a question asked every few
+# chapters, its echoes) count once and leave the other results to other memories.
+FETCH_PER_RESULT = 6
 # Words that carry no memory: matching them would rank every turn alike.
 STOPWORDS = frozenset({
     "a", "about", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at", "be",
@@ -127,11 +131,15 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def index_chapter_in(q: Query, game_id: str, number: int, summary: str, last_turn_id: str) -> None:
-    """Index (or re-index) a chapter's summary inside the caller's transaction."""
+    """Index (or re-index) a chapter's summary inside the caller's transaction.
+
+    A chapter is known by its last turn: another line's chapter of the same number (after
+    a rewind) keeps its own entry, so switching back to that line finds it again.
+    """
     q(
-        "DELETE FROM story_text WHERE game_id = ? AND field = 'chapter' AND chapter = ?",
+        "DELETE FROM story_text WHERE game_id = ? AND field = 'chapter' AND turn_id = ?",
         game_id,
-        number,
+        last_turn_id,
     )
     if summary.strip():
         q(
@@ -142,6 +150,35 @@ def index_chapter_in(q: Query, game_id: str, number: int, summary: str, last_tur
             number,
             summary,
         )
+
+
+def index_arc_in(q: Query, game_id: str, summary: str, last_turn_id: str) -> None:
+    """Index an arc's summary (written once) inside the caller's transaction."""
+    if summary.strip():
+        q(
+            "INSERT INTO story_text (game_id, turn_id, field, body) VALUES (?, ?, 'arc', ?)",
+            game_id,
+            last_turn_id,
+            summary,
+        )
+
+
+# Migration 7: summaries of arcs are indexed too. SQLite's delete trigger keeps them (and
+# chapters') when a turn goes; PostgreSQL searches story_text by field (see _pg_sql).
+ARC_STEPS = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS turns_story_ad",
+        "CREATE TRIGGER IF NOT EXISTS turns_story_ad AFTER DELETE ON turns BEGIN "
+        "DELETE FROM story_text WHERE turn_id = old.id AND field NOT IN ('chapter', 'arc'); END",
+    ],
+    "postgresql": [],
+}
+
+
+def index_arcs(q: Query, dialect: str) -> None:
+    """Migration step: keep arc summaries in the story index."""
+    for stmt in ARC_STEPS[dialect]:
+        q(stmt)
 
 
 def _sqlite_sql(line_only: bool) -> str:
@@ -170,9 +207,9 @@ def _pg_sql(line_only: bool) -> str:
         f"UNION ALL SELECT t.id, t.number, 'narration', NULL, t.narration, "
         f"ts_rank({PG_NARRATION}, tsq.query) FROM turns t, tsq WHERE t.game_id = ? "
         f"AND t.status = 'completed' AND {PG_NARRATION} @@ tsq.query "
-        f"UNION ALL SELECT t.id, t.number, 'chapter', s.chapter, s.body, "
+        f"UNION ALL SELECT t.id, t.number, s.field, s.chapter, s.body, "
         f"ts_rank({PG_CHAPTER}, tsq.query) FROM story_text s JOIN turns t ON t.id = s.turn_id, "
-        f"tsq WHERE s.game_id = ? AND s.field = 'chapter' AND t.status = 'completed' "
+        f"tsq WHERE s.game_id = ? AND s.field IN ('chapter', 'arc') AND t.status = 'completed' "
         f"AND {PG_CHAPTER} @@ tsq.query), "
         "top AS (SELECT * FROM hits h "
     )
@@ -192,13 +229,15 @@ class SearchTables(Database):
     def search_story(
         self, game_id: str, query: str, *, limit: int = 5, line_only: bool = True
     ) -> list[dict[str, Any]]:
-        """The turns whose player line, narration or chapter summary match ``query``.
+        """The turns whose player line, narration, chapter or arc summary match ``query``.
 
         Best first (BM25 / ts_rank), each ``{"turn", "turn_id", "field", "chapter",
-        "excerpt"}``; ``field`` is ``player``, ``narration`` or ``chapter``. Only completed
-        turns count (not the turn being played); ``line_only`` keeps to the active line, so
-        a line given up by a rewind is not remembered. A query with no searchable word
-        finds nothing; it never raises for what the query contains.
+        "excerpt"}``; ``field`` is ``player``, ``narration``, ``chapter`` or ``arc`` (a
+        summary reports its last turn). Only completed turns count (not the turn being
+        played); ``line_only`` keeps to the active line, so a line given up by a rewind is
+        not remembered. The same words found again (the same question asked on many turns)
+        are one result, the best-ranked (and newest) of them. A query with no searchable
+        word finds nothing; it never raises for what the query contains.
         """
         terms = search_terms(query)
         if not terms or limit <= 0:
@@ -209,23 +248,20 @@ class SearchTables(Database):
             # Quoted, every term is a plain string to FTS5, whatever word it is (NEAR, OR).
             match = " OR ".join(f'"{t}"' for t in terms)
             params: list[Any] = [game_id] if line_only else []
-            rows = self.read_all(_sqlite_sql(line_only), *params, match, game_id, limit)
+            fetch = limit * FETCH_PER_RESULT
+            rows = self.read_all(_sqlite_sql(line_only), *params, match, game_id, fetch)
         else:
             # Terms are letters and digits only, so the tsquery text holds no operator but |.
             tsquery = " | ".join(terms)
             params = [game_id] if line_only else []
-            params += [tsquery, game_id, game_id, game_id, limit]
+            params += [tsquery, game_id, game_id, game_id, limit * FETCH_PER_RESULT]
             rows = self.read_all(_pg_sql(line_only), *params)
-        return [
-            {
-                "turn": int(number),
-                "turn_id": turn_id,
-                "field": field,
-                "chapter": chapter,
-                "excerpt": excerpt(text or ""),
-            }
-            for turn_id, number, field, chapter, text in rows
-        ]
+        found: dict[str, dict[str, Any]] = {}
+        for turn_id, number, field, chapter, text in rows:
+            shown = excerpt(text or "")
+            hit = {"turn": int(number), "turn_id": turn_id, "field": field, "chapter": chapter}
+            found.setdefault(" ".join(shown.lower().split()), hit | {"excerpt": shown})
+        return list(found.values())[:limit]
 
     def index_chapter(self, game_id: str, number: int, summary: str, *, last_turn_id: str) -> None:
         """Make a closed chapter's summary searchable (again, if it was indexed before).

@@ -221,8 +221,9 @@ _SPECS = [
     ToolSpec(
         "recall",
         "Search what has happened in this game so far (the player's words, your narration "
-        "and chapter summaries) by keywords. Returns turn numbers and excerpts, best first; "
-        "'from' says whether the player said it, you narrated it, or a chapter summary.",
+        "and chapter and arc summaries) by keywords. Returns turn numbers and excerpts, best "
+        "first; 'from' says whether the player said it, you narrated it, or a chapter or arc "
+        "summary (an arc sums up several chapters) ending at that turn.",
         _obj(
             {"query": {"type": "string", "description": "Keywords, e.g. 'Mara bridge warning'."}},
             ["query"],

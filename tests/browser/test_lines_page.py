@@ -206,7 +206,7 @@ def test_earlier_turns_page_in_above(serve: Any, new_page: Any) -> None:
 def test_story_so_far_shows_the_chronicle(serve: Any, new_page: Any) -> None:
     """After a chapter closes, the page shows "Story so far" with the chapter's summary,
     folded until opened."""
-    base = serve(GM_CONTEXT_BUDGET_TOKENS="1000")
+    base = serve(GM_CONTEXT_BUDGET_TOKENS="2000")
     page, problems = new_page()
     start_game(page, base)
     play(page, "look around")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from game_master import chapters
 from game_master.offline.conversation import request_input_tokens
 from game_master.service import GameService
 from game_master.testing import new_game, play
@@ -43,9 +44,24 @@ def largest_request(svc: GameService, since: int) -> int:
     return max(request_input_tokens(b) for b in bodies if isinstance(b, dict) and b.get("tools"))
 
 
-def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(small_budget: Flask) -> None:
+def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(
+    small_budget: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two chapter boundaries: each closes with a summary of its turns, the next request
-    after a boundary is far smaller than the one before, and requests never keep growing."""
+    after a boundary is far smaller than the one before, requests never keep growing, and
+    the context the SDK reports never passes the 4,000-token budget: a chapter closes when
+    the next turn could pass it, not after."""
+    import claude_agent_sdk
+
+    real = claude_agent_sdk.ClaudeSDKClient.get_context_usage
+    measured: list[int] = []
+
+    async def recorded(self: Any) -> Any:
+        usage = await real(self)
+        measured.append(int(usage["totalTokens"]))
+        return usage
+
+    monkeypatch.setattr(claude_agent_sdk.ClaudeSDKClient, "get_context_usage", recorded)
     client = small_budget.test_client()
     svc: GameService = small_budget.extensions["game_master"]
     svc.ensure_started()
@@ -59,6 +75,7 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(small_budget
         sizes.append(largest_request(svc, seen))
         chapters.append(len(client.get(f"/api/games/{gid}").get_json()["chronicle"]))
     assert chapters[-1] >= 2, chapters
+    assert len(measured) >= 23 and max(measured) < 4000, measured
     chronicle = client.get(f"/api/games/{gid}").get_json()["chronicle"]
     assert [c["number"] for c in chronicle] == list(range(1, len(chronicle) + 1))
     assert chronicle[0]["first_turn"] == 1
@@ -66,8 +83,11 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(small_budget
     assert "Over turns 1-" in chronicle[0]["summary"]
     for closed in (c["last_turn"] for c in chronicle if c["last_turn"] < len(sizes)):
         # The turn after a close carries the chronicle instead of the whole conversation
-        # (a chapter that closed on the last turn played has no turn after it here).
-        assert sizes[closed] < sizes[closed - 1] * 0.8, (closed, sizes)
+        # (a chapter that closed on the last turn played has no turn after it here). Closing
+        # before the budget, the last request of a chapter is 3,500-3,800 tokens and the
+        # next one 2,650-2,850 (at most 0.79 of it in ten runs): 0.85 leaves room for that
+        # and still fails a close that does not reset the conversation (about 1.08).
+        assert sizes[closed] < sizes[closed - 1] * 0.85, (closed, sizes)
     first_close = chronicle[0]["last_turn"]
     assert max(sizes[first_close:]) <= max(sizes[:first_close]) * 1.15, sizes
 
@@ -110,7 +130,7 @@ def test_a_failed_measurement_never_fails_the_turn(
         return await real(self)
 
     monkeypatch.setattr(claude_agent_sdk.ClaudeSDKClient, "get_context_usage", flaky)
-    app = make_app(GM_CONTEXT_BUDGET_TOKENS="1000")
+    app = make_app(GM_CONTEXT_BUDGET_TOKENS="2000")
     client = app.test_client()
     gid = new_game(client)
     play(client, gid, "look around")
@@ -156,3 +176,61 @@ def test_a_fact_from_an_early_chapter_is_recalled_after_the_boundary_and_a_resta
     app.extensions["game_master"].shutdown(grace_s=5)
     again = make_app().test_client()
     assert 1 in [r["turn"] for r in recalled(again)]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tiny_budget(request: pytest.FixtureRequest, make_app: Callable[..., Flask]) -> Flask:
+    """An offline app whose context passes 2,000 tokens every turn: a chapter per turn."""
+    db = {"DATABASE_URL": request.getfixturevalue("pg_url")} if request.param != "sqlite" else {}
+    return make_app(GM_CONTEXT_BUDGET_TOKENS="2000", **db)
+
+
+def system_text(body: dict[str, Any]) -> str:
+    """The system prompt of a Messages request, as one string."""
+    system = body.get("system")
+    if isinstance(system, list):
+        return "\n".join(str(b.get("text", "")) for b in system if isinstance(b, dict))
+    return str(system or "")
+
+
+def test_old_chapters_roll_into_arcs_in_what_a_fresh_session_is_told(
+    tiny_budget: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With arcs of two chapters and one chapter kept on its own (the rule's numbers are
+    tested in tests/store/test_chronicle.py): after three one-turn chapters, chapters 1-2
+    are an arc; the next fresh session is told that arc and chapter 3, not chapter 1 on its
+    own; recall still finds turn 1, and the state is the server's, whatever summaries say."""
+    monkeypatch.setattr(chapters, "ARC_SPAN", 2)
+    monkeypatch.setattr(chapters, "KEEP_CHAPTERS", 1)
+    client = tiny_budget.test_client()
+    svc: GameService = tiny_budget.extensions["game_master"]
+    svc.ensure_started()
+    gid = new_game(client)
+    play(client, gid, "take the bread")
+    n = 0
+    while len(svc.store.chronicle(gid)) < 3:
+        play(client, gid, ROUND[2 + n % 8])
+        n += 1
+        assert n < 10, "chapters did not close"
+    assert eventually(lambda: len(svc.store.arcs(gid)) == 1)
+    [arc] = svc.store.arcs(gid)
+    assert (arc.level, arc.first_chapter, arc.last_chapter) == (1, 1, 2)
+    state = client.get(f"/api/games/{gid}").get_json()["state"]
+    assert svc.narrator is not None
+    seen = len(svc.narrator.requests)
+    answer = play(client, gid, "recall the bread")
+    [told] = {system_text(b) for b in narrator_requests(svc, seen)}
+    assert f"Chapters 1-2 (turns 1-{arc.last_turn}): " in told
+    assert "Chapter 1 (turns" not in told and "Chapter 2 (turns" not in told
+    assert "Chapter 3 (turns" in told
+    [call] = [t for t in answer["tool_calls"] if t["name"] == "recall"]
+    assert 1 in [r["turn"] for r in call["result"]["results"]]
+    assert state["inventory"] == client.get(f"/api/games/{gid}").get_json()["state"]["inventory"]
+
+
+def narrator_requests(svc: GameService, since: int = 0) -> list[dict[str, Any]]:
+    """The Messages request bodies (with tools: game turns) the narrator got after ``since``."""
+    assert svc.narrator is not None
+    requests = list(svc.narrator.requests)[since:]
+    bodies = [r["body"] for r in requests if r["path"].split("?")[0] == "/v1/messages"]
+    return [b for b in bodies if isinstance(b, dict) and b.get("tools")]

@@ -38,7 +38,7 @@ def test_a_fact_from_turn_one_is_found_among_thirty_turns(db: Store) -> None:
         + "Then: the silver key lies under the third willow, he whispers.",
     )
     for n in range(2, 31):
-        play(db, gid, f"walk on {n}", FILLER)
+        play(db, gid, f"walk on {n}", f"{FILLER} Mile {n}.")
     other = db.create_game(new_state()).id
     elsewhere = play(db, other, "where is the silver key", "Another game's silver willow key.")
 
@@ -185,3 +185,17 @@ def test_a_migration_numbered_lower_still_runs(
     rows = store.read_all("SELECT version FROM schema_version ORDER BY version")
     assert sorted(r[0] for r in rows) == sorted(v for v, _ in schema.MIGRATIONS)
     store.close()
+
+
+def test_words_said_again_are_one_memory(db: Store) -> None:
+    """A question asked on six turns is one result: the other four go to the turns that
+    hold the answer, which would otherwise rank below the short, repeated question."""
+    gid = db.create_game(new_state()).id
+    play(db, gid, "The password for the crypt door is thornwick.", "You nod.")
+    for n in range(6):
+        play(db, gid, "recall the crypt door password", f"You try to remember ({n}).")
+    hits = db.search_story(gid, "crypt door password")
+    assert [h["excerpt"] for h in hits].count("recall the crypt door password") == 1
+    assert hits[0]["turn"] == 7  # the newest asking ranks first among equals
+    assert 1 in [h["turn"] for h in hits]
+    assert len(db.search_story(gid, "crypt door password", limit=1)) == 1

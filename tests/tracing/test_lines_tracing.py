@@ -1,13 +1,16 @@
 """Traces of lines of play: each telling its own turn span, preferences as feedback on both,
-and a rewind as a span under the game's root."""
+a rewind as a span under the game's root, and chapters and arcs as spans there too."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
 
+from game_master import chapters
 from game_master.testing import new_game, play
 
 from .test_tracing import name, parent, spans  # noqa: F401  (spans is a fixture)
@@ -75,9 +78,7 @@ def test_a_chapter_close_is_a_span_and_turns_carry_their_chapter(
 ) -> None:
     """A closed chapter is a ``chapter`` span in the game's trace with its summary as output;
     each turn's span has its chapter number and the context size the SDK reported."""
-    import time
-
-    app = make_app(GM_CONTEXT_BUDGET_TOKENS="1000")
+    app = make_app(GM_CONTEXT_BUDGET_TOKENS="2000")
     client = app.test_client()
     gid = new_game(client)
     first = play(client, gid, "look around")
@@ -93,4 +94,39 @@ def test_a_chapter_close_is_a_span_and_turns_carry_their_chapter(
     turn = turn_spans(logged)[first["turn_id"]]
     assert span["root_span_id"] == turn["root_span_id"]
     assert turn["metadata"]["chapter"] == 1
-    assert turn["metadata"]["context_tokens"] >= 1000
+    assert turn["metadata"]["context_tokens"] >= 2000
+    second = play(client, gid, "take the bread")  # played in chapter 2, which it closes
+    deadline = time.monotonic() + 10
+    while len(client.get(f"/api/games/{gid}").get_json()["chronicle"]) < 2:
+        assert time.monotonic() < deadline, "the second chapter did not close"
+        time.sleep(0.05)
+    assert turn_spans(spans())[second["turn_id"]]["metadata"]["chapter"] == 2
+
+
+def test_an_arc_is_a_span_under_the_game(
+    spans: Callable[[], dict[str, dict[str, Any]]],  # noqa: F811
+    make_app: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chapters rolled into an arc (two at a time here) are an ``arc`` span in the game's
+    trace: the arc's summary its output, its level, chapters and turns its metadata."""
+    monkeypatch.setattr(chapters, "ARC_SPAN", 2)
+    monkeypatch.setattr(chapters, "KEEP_CHAPTERS", 1)
+    app = make_app(GM_CONTEXT_BUDGET_TOKENS="2000")  # a chapter closes every turn
+    client = app.test_client()
+    gid = new_game(client)
+    first = play(client, gid, "look around")
+    svc = app.extensions["game_master"]
+    for message in ("take the bread", "go east"):
+        play(client, gid, message)
+    deadline = time.monotonic() + 10
+    while not svc.store.arcs(gid):
+        assert time.monotonic() < deadline, "no arc rolled up"
+        time.sleep(0.05)
+    [arc] = svc.store.arcs(gid)
+    [span] = [s for s in spans().values() if name(s) == "arc"]
+    assert span["output"] == arc.summary
+    assert span["input"] == {"level": 1, "first_chapter": 1, "last_chapter": 2}
+    assert span["metadata"]["last_turn"] == arc.last_turn
+    assert span["metadata"]["summary_source"] == "log"
+    assert span["root_span_id"] == first["trace"]["root_span_id"]

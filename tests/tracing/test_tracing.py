@@ -106,6 +106,13 @@ def test_span_tree_of_one_turn(spans: Callable[[], dict[str, dict[str, Any]]], a
     assert turn["metadata"]["model"]
     assert body["trace"]["span_id"] == turn["span_id"]
     assert body["trace"]["id"] == turn["id"]
+    # The turn's usage, prompt cache included, as Braintrust names it: prompt_tokens is the
+    # whole prompt; the second request of the turn read the first one's prefix.
+    usage = body["usage"]
+    parts = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+    assert turn["metrics"]["prompt_tokens"] == sum(usage[k] for k in parts)
+    assert turn["metrics"]["prompt_cached_tokens"] == usage["cache_read_input_tokens"] > 0
+    assert turn["metrics"]["prompt_cache_creation_tokens"] == usage["cache_creation_input_tokens"]
 
     below = subtree(logged, turn["span_id"])
     [agent] = [s for s in below if name(s) == "Claude Agent"]
