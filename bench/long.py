@@ -9,7 +9,7 @@ to stderr every 50 turns):
   received); ``input_tokens_mean_first_1000`` / ``..._last_1000`` average whole stretches,
   because chapters make the curve a sawtooth (``..._41_60`` and ``..._last_20`` short
   windows); ``input_tokens_max`` is the largest request of the whole game.
-* ``cost``: dollars at list prices for ``model`` (``game_master/pricing.py``) from each
+* ``cost``: dollars at list prices for ``model`` (``game_master/prices.toml``) from each
   turn's usage as the narrator bills it (prompt cache included): the turns 50, 1,000 and
   10,000 alone, the mean per turn over the same stretches, and ``model_summaries_per_turn``,
   an estimate of what the summary requests would add with a model writing them (the
@@ -262,7 +262,7 @@ def run(
     price = price_of(model)
     if price is None:
         svc.shutdown()
-        raise SystemExit(f"no list price for model {model!r}; see game_master/pricing.py")
+        raise SystemExit(f"no list price for model {model!r}; see game_master/prices.toml")
     gid = svc.create_game({}).id
     times: list[float] = []
     tokens: list[int] = []

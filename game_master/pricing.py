@@ -1,21 +1,19 @@
-"""List prices of Claude models (one dated table) and what a turn's token usage costs.
+"""List prices of Claude models (one dated table, ``prices.toml``) and what a turn's token
+usage costs.
 
-Checked on 2026-12-06 against Anthropic's pricing page
-(https://platform.claude.com/docs/en/about-claude/pricing) and the price catalog baked into
-the bundled Claude Code CLI (2.1.337); where the two are updated, update this table and the
-date. Prices are US dollars per million tokens, standard (not batch, not fast mode). A cache
-write costs 1.25x the input price for the 5-minute lifetime the CLI asks for (2x for an
-hour); a cache read 0.1x, and less on the newest models.
+The table is data beside this module: model names retire, so no code here names one (the
+benchmarks price the CLI's ``sonnet`` alias when no model is configured).
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
-PRICES_CHECKED = "2026-12-06"
-# The model the benchmarks price when none is configured (GM_MODEL unset).
-DEFAULT_PRICED_MODEL = "claude-sonnet-5-5"
+# The model the benchmarks price when none is configured (GM_MODEL unset): the CLI's alias.
+DEFAULT_PRICED_MODEL = "sonnet"
 
 
 @dataclass(frozen=True)
@@ -29,42 +27,21 @@ class Price:
     cache_read: float
 
 
-def _price(inp: float, out: float, read: float | None = None) -> Price:
-    """A price with the standard cache multipliers (reads 0.1x unless stated)."""
-    return Price(inp, out, inp * 1.25, inp * 2, inp / 10 if read is None else read)
+def _price(row: dict[str, Any]) -> Price:
+    """A table row with the standard cache multipliers (reads 0.1x unless stated)."""
+    inp = float(row["input"])
+    read = row.get("cache_read")
+    return Price(inp, float(row["output"]), inp * 1.25, inp * 2, inp / 10 if read is None else read)
 
 
-# Haiku 5.5's rates are those of prompts up to 100,000 tokens (longer ones cost 5x); a
-# game's context budget keeps its prompts far below that.
-PRICES: dict[str, Price] = {
-    "claude-fable-5-2": _price(8, 40, 0.20),
-    "claude-fable-5-1": _price(10, 50, 0.25),
-    "claude-fable-5": _price(10, 50),
-    "claude-opus-5-5": _price(4, 20, 0.20),
-    "claude-opus-5": _price(5, 25),
-    "claude-opus-4-8": _price(5, 25),
-    "claude-opus-4-7": _price(5, 25),
-    "claude-opus-4-6": _price(5, 25),
-    "claude-opus-4-5": _price(5, 25),
-    "claude-opus-4-1": _price(15, 75),
-    "claude-sonnet-5-5": _price(2, 10, 0.10),
-    "claude-sonnet-5": _price(2, 10),
-    "claude-sonnet-4-6": _price(3, 15),
-    "claude-sonnet-4-5": _price(3, 15),
-    "claude-haiku-5-5": _price(0.10, 0.50, 0.01),
-    "claude-haiku-4-5": _price(1, 5),
-}
-# The CLI's aliases, as its catalog resolved them on the date above.
-ALIASES = {
-    "opus": "claude-opus-5-5",
-    "sonnet": "claude-sonnet-5-5",
-    "haiku": "claude-haiku-5-5",
-    "fable": "claude-fable-5-2",
-}
+_TABLE = tomllib.loads(resources.files("game_master").joinpath("prices.toml").read_text("utf-8"))
+PRICES_CHECKED: str = _TABLE["checked"]
+PRICES: dict[str, Price] = {name: _price(row) for name, row in _TABLE["models"].items()}
+ALIASES: dict[str, str] = dict(_TABLE["aliases"])
 
 
 def price_of(model: str | None) -> Price | None:
-    """The list price of a model id, alias or dated id (``claude-sonnet-4-5-20250929``)."""
+    """The list price of a model id, alias or dated id (a snapshot date after the name)."""
     if not model:
         return None
     name = ALIASES.get(model, model).lower()

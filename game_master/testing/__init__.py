@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from .api import new_game, play
 from .bt_recorder import ORG_ID, BraintrustRecorder, RequestRecord
-from .env import INSTANT_NARRATOR, NO_RATE_LIMITS, SCRUB_ENV, base_config, scrubbed_environ
+from .env import (
+    INSTANT_NARRATOR,
+    NO_RATE_LIMITS,
+    SCRUB_ENV,
+    base_config,
+    chapter_per_turn_budget,
+    scrubbed_environ,
+)
 from .servers import DEBUG_HEADERS, REPO, Gunicorn, LiveServer, cli_processes, free_port, parse_sse
 from .services import PG_URL, REDIS_URL, in_ci, missing, pg_available, redis_available
 
@@ -26,6 +33,7 @@ __all__ = [
     "LiveServer",
     "RequestRecord",
     "base_config",
+    "chapter_per_turn_budget",
     "cli_processes",
     "free_port",
     "in_ci",

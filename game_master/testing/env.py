@@ -47,3 +47,15 @@ def base_config(data_dir: Path, **overrides: Any) -> dict[str, Any]:
 def scrubbed_environ(environ: dict[str, str]) -> dict[str, str]:
     """``environ`` without the variables in ``SCRUB_ENV``."""
     return {k: v for k, v in environ.items() if k not in SCRUB_ENV}
+
+
+def chapter_per_turn_budget() -> str:
+    """A ``GM_CONTEXT_BUDGET_TOKENS`` just above the bundled adventures' fixed prompt (which
+    start-up requires), so that every turn's context passes it: a chapter closes each turn.
+    Derived from the measured prompt, so new tools or longer prompts never break the tests
+    that need many chapters quickly."""
+    from game_master import rules
+    from game_master.chapters import fixed_prompt_tokens
+
+    fixed = max(fixed_prompt_tokens(e.scenario) for e in rules.ScenarioLibrary().entries())
+    return str(fixed + 1)

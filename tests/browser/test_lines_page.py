@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from game_master.testing import chapter_per_turn_budget
+
 from .pages import TURN_MS, expect, play, start_game, watch_story
 
 pytestmark = pytest.mark.browser
@@ -206,7 +208,7 @@ def test_earlier_turns_page_in_above(serve: Any, new_page: Any) -> None:
 def test_story_so_far_shows_the_chronicle(serve: Any, new_page: Any) -> None:
     """After a chapter closes, the page shows "Story so far" with the chapter's summary,
     folded until opened."""
-    base = serve(GM_CONTEXT_BUDGET_TOKENS="2000")
+    base = serve(GM_CONTEXT_BUDGET_TOKENS=chapter_per_turn_budget())
     page, problems = new_page()
     start_game(page, base)
     play(page, "look around")

@@ -13,7 +13,7 @@ from flask import Flask
 from game_master import chapters
 from game_master.offline.conversation import request_input_tokens
 from game_master.service import GameService
-from game_master.testing import new_game, play
+from game_master.testing import chapter_per_turn_budget, new_game, play
 
 ROUND = [
     "look around",
@@ -29,12 +29,15 @@ ROUND = [
 ]
 
 
+SMALL_BUDGET = 4500
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def small_budget(request: pytest.FixtureRequest, make_app: Callable[..., Flask]) -> Flask:
-    """An offline app whose chapters close past 4,500 context tokens (the tools and the
-    system prompt alone are about 3,000)."""
+    """An offline app whose chapters close past SMALL_BUDGET context tokens (the tools and
+    the system prompt alone are about 2,500)."""
     db = {"DATABASE_URL": request.getfixturevalue("pg_url")} if request.param != "sqlite" else {}
-    return make_app(GM_CONTEXT_BUDGET_TOKENS="4500", **db)
+    return make_app(GM_CONTEXT_BUDGET_TOKENS=str(SMALL_BUDGET), **db)
 
 
 def largest_request(svc: GameService, since: int) -> int:
@@ -49,8 +52,8 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(
 ) -> None:
     """Two chapter boundaries: each closes with a summary of its turns, the next request
     after a boundary is far smaller than the one before, requests never keep growing, and
-    the context the SDK reports never passes the 4,000-token budget: a chapter closes when
-    the next turn could pass it, not after."""
+    the context the SDK reports never passes the budget: a chapter closes when the next
+    turn could pass it, not after."""
     import claude_agent_sdk
 
     real = claude_agent_sdk.ClaudeSDKClient.get_context_usage
@@ -75,19 +78,21 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(
         sizes.append(largest_request(svc, seen))
         chapters.append(len(client.get(f"/api/games/{gid}").get_json()["chronicle"]))
     assert chapters[-1] >= 2, chapters
-    assert len(measured) >= 23 and max(measured) < 4000, measured
+    assert len(measured) >= 23 and max(measured) < SMALL_BUDGET, measured
     chronicle = client.get(f"/api/games/{gid}").get_json()["chronicle"]
     assert [c["number"] for c in chronicle] == list(range(1, len(chronicle) + 1))
     assert chronicle[0]["first_turn"] == 1
     assert chronicle[1]["first_turn"] == chronicle[0]["last_turn"] + 1
     assert "Over turns 1-" in chronicle[0]["summary"]
+    # What a request carries beyond the first turn's (the fixed prompt and one exchange):
+    # the conversation so far, which a close replaces with the chronicle.
+    grown = [size - sizes[0] for size in sizes]
     for closed in (c["last_turn"] for c in chronicle if c["last_turn"] < len(sizes)):
         # The turn after a close carries the chronicle instead of the whole conversation
-        # (a chapter that closed on the last turn played has no turn after it here). Closing
-        # before the budget, the last request of a chapter is 3,500-3,800 tokens and the
-        # next one 2,650-2,850 (at most 0.79 of it in ten runs): 0.85 leaves room for that
-        # and still fails a close that does not reset the conversation (about 1.08).
-        assert sizes[closed] < sizes[closed - 1] * 0.85, (closed, sizes)
+        # (a chapter that closed on the last turn played has no turn after it here): its
+        # growth over the first turn is about half the last one's (0.50 measured), while a
+        # close that did not reset the conversation would grow it (about 1.1).
+        assert grown[closed] < grown[closed - 1] * 0.8, (closed, sizes)
     first_close = chronicle[0]["last_turn"]
     assert max(sizes[first_close:]) <= max(sizes[:first_close]) * 1.15, sizes
 
@@ -130,7 +135,7 @@ def test_a_failed_measurement_never_fails_the_turn(
         return await real(self)
 
     monkeypatch.setattr(claude_agent_sdk.ClaudeSDKClient, "get_context_usage", flaky)
-    app = make_app(GM_CONTEXT_BUDGET_TOKENS="2000")
+    app = make_app(GM_CONTEXT_BUDGET_TOKENS=chapter_per_turn_budget())
     client = app.test_client()
     gid = new_game(client)
     play(client, gid, "look around")
@@ -180,9 +185,9 @@ def test_a_fact_from_an_early_chapter_is_recalled_after_the_boundary_and_a_resta
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def tiny_budget(request: pytest.FixtureRequest, make_app: Callable[..., Flask]) -> Flask:
-    """An offline app whose context passes 2,000 tokens every turn: a chapter per turn."""
+    """An offline app whose context passes the budget every turn (just above the fixed prompt): a chapter per turn."""
     db = {"DATABASE_URL": request.getfixturevalue("pg_url")} if request.param != "sqlite" else {}
-    return make_app(GM_CONTEXT_BUDGET_TOKENS="2000", **db)
+    return make_app(GM_CONTEXT_BUDGET_TOKENS=chapter_per_turn_budget(), **db)
 
 
 def system_text(body: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from game_master import chapters
-from game_master.testing import new_game, play
+from game_master.testing import chapter_per_turn_budget, new_game, play
 
 from .test_tracing import name, parent, spans  # noqa: F401  (spans is a fixture)
 
@@ -78,7 +78,7 @@ def test_a_chapter_close_is_a_span_and_turns_carry_their_chapter(
 ) -> None:
     """A closed chapter is a ``chapter`` span in the game's trace with its summary as output;
     each turn's span has its chapter number and the context size the SDK reported."""
-    app = make_app(GM_CONTEXT_BUDGET_TOKENS="2000")
+    app = make_app(GM_CONTEXT_BUDGET_TOKENS=chapter_per_turn_budget())
     client = app.test_client()
     gid = new_game(client)
     first = play(client, gid, "look around")
@@ -94,7 +94,7 @@ def test_a_chapter_close_is_a_span_and_turns_carry_their_chapter(
     turn = turn_spans(logged)[first["turn_id"]]
     assert span["root_span_id"] == turn["root_span_id"]
     assert turn["metadata"]["chapter"] == 1
-    assert turn["metadata"]["context_tokens"] >= 2000
+    assert turn["metadata"]["context_tokens"] >= int(chapter_per_turn_budget())
     second = play(client, gid, "take the bread")  # played in chapter 2, which it closes
     deadline = time.monotonic() + 10
     while len(client.get(f"/api/games/{gid}").get_json()["chronicle"]) < 2:
@@ -112,7 +112,7 @@ def test_an_arc_is_a_span_under_the_game(
     trace: the arc's summary its output, its level, chapters and turns its metadata."""
     monkeypatch.setattr(chapters, "ARC_SPAN", 2)
     monkeypatch.setattr(chapters, "KEEP_CHAPTERS", 1)
-    app = make_app(GM_CONTEXT_BUDGET_TOKENS="2000")  # a chapter closes every turn
+    app = make_app(GM_CONTEXT_BUDGET_TOKENS=chapter_per_turn_budget())  # a chapter closes every turn
     client = app.test_client()
     gid = new_game(client)
     first = play(client, gid, "look around")
