@@ -356,7 +356,9 @@ class GameMaster:
             )
             # The player has the whole answer; measuring the context (and maybe closing a
             # chapter) happens after, while this CLI is still held for the game.
-            await self.chapters.after_turn(session, game, turn, span)
+            await self.chapters.after_turn(
+                session, game, turn, span, context_tokens=reader.context_tokens
+            )
         except GameMasterError as exc:
             span.log(error=f"{exc.code}: {exc.message}")
             await asyncio.to_thread(
