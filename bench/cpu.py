@@ -5,7 +5,8 @@ stime) under its kind: ``cli`` (a ``claude`` executable), ``narrator`` (the offl
 run as its own process, or a process under a ``narrator`` root) or ``app`` (gunicorn's master
 and workers). A child that has exited and been waited for is no longer in /proc: the kernel
 adds its CPU to its parent's cutime + cstime, which is filed under the kind of the children
-the parent starts (a worker's children are its CLIs). The difference of two snapshots
+the parent starts (a worker's children are its CLIs, and so are those of a benchmark that
+runs the app in its own process). The difference of two snapshots
 (:func:`cpu_delta`) is then each kind's CPU over the interval, processes that started or
 ended in it included. CPU of the load generator itself (this process) is ``bench``.
 """
@@ -88,8 +89,9 @@ def snapshot(roots: dict[str, int]) -> dict[str, float]:
             seen.add(pid)
             kind = kind_of(pid) if parent_kind == "app" else parent_kind
             totals[kind] += found.own_s
-            # Exited children of an app process were CLIs; of a CLI or narrator, its own.
-            totals["cli" if kind == "app" and pid != root else kind] += found.reaped_s
+            # Exited children of an app process were CLIs (gunicorn's master reaps only
+            # workers that died, which a sound run does not see); of a CLI or narrator, its own.
+            totals["cli" if kind == "app" else kind] += found.reaped_s
             todo.extend((child, kind) for child in children.get(pid, []))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     totals["bench"] = usage.ru_utime + usage.ru_stime

@@ -37,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         default=600.0,
         help="GM_TURN_TIMEOUT_S: every turn of the mix starts a CLI, 50 at once on 2 cores",
     )
+    parser.add_argument(
+        "--slow-uploads-s",
+        type=float,
+        default=0.3,
+        help="each upload to the recorder takes this long, so spans are still queued at "
+        "SIGTERM and only the worker's flush delivers them",
+    )
     parser.add_argument("--database-url", default=None, help="e.g. PostgreSQL")
     args = parser.parse_args(argv)
     env = {
@@ -49,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()
     print(f"[traces] {args.games} mixed games at once", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="gm-traces-") as tmp, BraintrustRecorder() as rec:
-        report = run_games(args.games, Path(tmp) / "server", rec, **env)
+        report = run_games(args.games, Path(tmp) / "server", rec, args.slow_uploads_s, env)
     for line in (report.errors + report.problems)[:20]:
         print(f"[traces]   {line}", file=sys.stderr)
     verdict = "PASS" if report.passed else "FAIL"

@@ -205,7 +205,7 @@ def run_games(
     data_dir: Path,
     recorder: BraintrustRecorder,
     slow_uploads_s: float = 0.3,
-    **env: str,
+    env: dict[str, str] | None = None,
 ) -> Report:
     """Start gunicorn traced to ``recorder``, play ``n_games`` mixed games at once, stop it
     with SIGTERM, and check the recorded traces.
@@ -219,7 +219,7 @@ def run_games(
         "GM_CONTEXT_BUDGET_TOKENS": chapter_per_turn_budget(),
         "BRAINTRUST_PROJECT": PROJECT,
         **recorder.env(),
-        **env,
+        **(env or {}),
     }
     server = Gunicorn(data_dir, workers=1, **settings).start(timeout=60)
     logs: list[GameLog] = []
