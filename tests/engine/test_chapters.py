@@ -226,8 +226,8 @@ def test_a_fact_from_an_early_chapter_is_recalled_after_the_boundary_and_a_resta
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def tiny_budget(request: pytest.FixtureRequest, make_app: Callable[..., Flask]) -> Flask:
-    """An offline app whose context passes the budget every turn (just above the fixed
-    prompt): a chapter per turn."""
+    """An offline app whose context passes the budget (just above the fixed prompt) every
+    turn: a chapter per turn."""
     db = {"DATABASE_URL": request.getfixturevalue("pg_url")} if request.param != "sqlite" else {}
     return make_app(GM_CONTEXT_BUDGET_TOKENS=chapter_per_turn_budget(), **db)
 
