@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
+import pytest
+
 from bench.cpu import CLOCK_TICKS, cpu_delta, parse_stat, snapshot
+from game_master.testing import REPO
 
 BURN = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
 
@@ -63,3 +67,40 @@ def test_shares_add_up_to_the_server() -> None:
     assert out["server_cpu_s_per_turn"] == 1.0
     assert out["without_narrator_cpu_s_per_turn"] == 0.9
     assert out["share"] == {"app": 0.1, "cli": 0.8, "narrator": 0.1}
+
+
+def test_the_load_benchmark_prints_cpu_by_process_with_the_narrator_apart() -> None:
+    """``python -m bench`` on a tiny load: its JSON line has CPU per turn for the app, the
+    CLIs and the narrator (its own process), every turn the server played counted."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--players",
+            "2",
+            "--turns",
+            "1",
+            "--model-ms",
+            "0",
+            "--resume-samples",
+            "1",
+            "--no-tracing-phase",
+        ],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["errors"] == 0 and result["narrator"] == "own process"
+    cpu = result["cpu"]
+    assert cpu["turns"] == 4  # two warm-up turns (each starts a CLI) and two measured
+    assert cpu["cpu_s"]["cli"] > cpu["cpu_s"]["app"] > 0
+    assert cpu["cpu_s"]["narrator"] > 0
+    assert sum(cpu["share"].values()) == pytest.approx(1, abs=0.01)
+    assert result["cpu_resumed_turn"]["turns"] == 1
+    assert result["pool_counts"]["connects"] == 2
+    assert len(result["loadavg"]["start"]) == 3
