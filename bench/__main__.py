@@ -17,6 +17,12 @@ and one JSON line to stdout:
   measured after restarting the server, so every sampled turn resumes its session.
 * tracing_ratio = p50 turn latency with tracing to a loopback Braintrust recorder / p50
   with tracing off, the same load in the same run.
+* cpu, cpu_traced, cpu_resumed_turn = CPU-seconds of the load, the traced load and the
+  resumed turns, by process kind (app, cli, narrator; bench = this load generator), per
+  turn the server played (warm-up turns included) and as shares (bench.cpu). The offline
+  narrator runs as its own process (bench.narrator) unless ``--narrator-in-app``.
+* pool_counts = the pool's seats, connects, resumes and evictions after the load;
+  loadavg = the host's load average at the start and end of the load.
 """
 
 from __future__ import annotations
