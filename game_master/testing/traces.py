@@ -221,10 +221,10 @@ def run_games(
         **recorder.env(),
         **(env or {}),
     }
-    server = Gunicorn(data_dir, workers=1, **settings).start(timeout=60)
-    logs: list[GameLog] = []
     if slow_uploads_s > 0:
         recorder.set_fault("slow", seconds=slow_uploads_s)
+    server = Gunicorn(data_dir, workers=1, **settings).start(timeout=60)
+    logs: list[GameLog] = []
     try:
         for _ in range(n_games):
             resp = requests.post(f"{server.url}/api/games", json={}, timeout=60)
