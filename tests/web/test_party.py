@@ -330,3 +330,36 @@ def test_a_joined_game_is_on_that_browsers_list(party_app: Flask) -> None:
     # The cookie's credential acts for the guest's own seat.
     acted = guest.post(f"/api/games/{game_id}/actions", json={"message": "I wave"}, headers=BROWSER)
     assert acted.status_code == 202
+
+
+def test_the_round_resolves_when_its_time_runs_out(make_app: Callable[..., Flask]) -> None:
+    """GM_ROUND_SECONDS after the first action the round resolves by itself (a timer in
+    the runtime; nobody asks), and the player who did not act passes."""
+    app = make_app(GM_ROUND_SECONDS="0.5")
+    table = Table(app.test_client())
+    odo, _ = table.seat("Odo")
+    assert table.act(table.host, "I keep watch").get_json()["waiting_for"] == [odo]
+    game = table.settled(1)  # reads only the game JSON, which never resolves a round
+    assert game["turns"][-1]["actions"][1]["message"] is None
+
+
+def test_an_overdue_round_resolves_on_the_next_look(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round whose timer is gone (its worker restarted) resolves on any worker's next
+    request for the table once its deadline passed."""
+    import game_master.party as party
+
+    monkeypatch.setattr(party.PartyUseCases, "arm_timer", lambda self, rnd: None)
+    app = make_app(GM_ROUND_SECONDS="0.2")
+    table = Table(app.test_client())
+    table.seat("Odo")
+    table.act(table.host, "I keep watch")
+    store = app.extensions["game_master"].store
+    rnd = store.current_round(table.game_id)
+    deadline = time.monotonic() + 10
+    while time.time() <= rnd.deadline and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for the clock to pass the deadline, with a bound
+    assert store.current_round(table.game_id).status == "open"
+    table.party()
+    assert table.settled(1)["turns"][-1]["actions"][0]["message"] == "I keep watch"
