@@ -427,24 +427,27 @@ class PartyUseCases:
         return runtime.start_turn(game_id, summary, parent=parent, actions=actions)
 
     def _relay(self, handle: TurnHandle, rnd: Round) -> None:
-        """Store each event of the round's turn on the table (with its turn_id), then settle
-        the round (the next one opens with its first action, and its clock starts then)."""
+        """Store each event of the round's turn on the table (with its turn_id). The round
+        is settled before its last event is stored, so a seat that sees the end finds the
+        round resolved (the next one opens with its first action; its clock starts then)."""
         turn_id = handle.turn.id
-        ok = False
+        settled = False
         try:
             for event in handle.events(timeout=self.settings.turn_timeout_s + 60):
-                self.publish(rnd.game_id, event.name, {**event.to_dict(), "turn_id": turn_id})
-                if isinstance(event, TurnCompleted):
-                    ok = True
                 if isinstance(event, TurnCompleted | TurnError):
-                    break
+                    status = "resolved" if isinstance(event, TurnCompleted) else "failed"
+                    self.store.round_turn(rnd.id, status)
+                    settled = True
+                self.publish(rnd.game_id, event.name, {**event.to_dict(), "turn_id": turn_id})
+                if settled:
+                    return
         except Exception:
             log.warning(
                 "relaying round %s of game %s failed", rnd.number, rnd.game_id, exc_info=True
             )
-        finally:
+        if not settled:
             try:
-                self.store.round_turn(rnd.id, "resolved" if ok else "failed")
+                self.store.round_turn(rnd.id, "failed")
                 self.feed.published(rnd.game_id)
             except Exception:
                 log.warning(
