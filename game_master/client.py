@@ -141,6 +141,7 @@ class PartyClient:
             self.session.post(f"{self.server}/api/games", json=body, timeout=30), 201
         )
         self._seat(game["id"], game["credential"])
+        self.player_id = self.party()["you"]["player_id"]
         return str(game["id"])
 
     def invite(self, role: str = "player") -> str:
