@@ -424,7 +424,15 @@ class PartyUseCases:
         if len(actions) == 1 and actions[0]["message"] is not None:
             return runtime.start_turn(game_id, actions[0]["message"], parent=parent)
         linked = self.store.client_spans(rnd.id)
-        traced = [{**a, "client_span": linked.get(a["player_id"])} for a in actions]
+        classes = {s.player_id: (s.character or {}).get("class") for s in self.store.seats(game_id)}
+        traced = [
+            {
+                **a,
+                "client_span": linked.get(a["player_id"]),
+                "character_class": classes.get(a["player_id"]),
+            }
+            for a in actions
+        ]
         summary = "\n".join(
             f"{a['character_name']}: {a['message'] if a['message'] is not None else '(passes)'}"
             for a in actions
