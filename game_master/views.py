@@ -95,8 +95,9 @@ class GameViews:
         views = []
         for t in turns:
             view = {**t.to_dict(), "feedback": ratings.get(t.id)}
-            if t.id in rounds:
-                view["actions"] = rounds[t.id]
+            played = rounds.get(t.id) or rounds.get(t.alt_of or "")  # a retold round too
+            if played is not None:
+                view["actions"] = played
             if t.alt_count > 1:
                 tellings = self.store.alternatives(game_id, t.id)
                 view["alternatives"]["ids"] = [a.id for a in tellings]
