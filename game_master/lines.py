@@ -52,7 +52,7 @@ class LineUseCases:
         self, game_id: str, before: Any, limit: Any, owner: str | None
     ) -> dict[str, Any]:
         """The active line's turns numbered below ``before``, newest first, ``limit`` of them."""
-        self.games.owned_game(game_id, owner)
+        self.games.owned_game(game_id, owner, read=True)
         before_n = (
             None
             if before in (None, "")
@@ -86,8 +86,16 @@ class LineUseCases:
         """Tell the line's latest turn again from the state before it (409 if not latest)."""
         self.games.owned_game(game_id, owner)
         turn = self.store.get_turn(game_id, turn_id)
+        # A retold party round is told again from its players' own words, each in its
+        # envelope, as the first telling was (not from the turn's one-line summary).
+        rounds = self.store.actions_by_turn(game_id)
+        actions = rounds.get(turn.id) or rounds.get(turn.alt_of or "")
         return self.games.ensure_started().start_turn(
-            game_id, turn.player_message, parent=parent, retry_of=turn.id
+            game_id,
+            turn.player_message,
+            parent=parent,
+            retry_of=turn.id,
+            actions=actions if actions and len(actions) > 1 else None,
         )
 
     def alternative_of(self, game_id: str, turn_id: str) -> dict[str, Any]:
@@ -117,7 +125,7 @@ class LineUseCases:
 
     def branches(self, game_id: str, owner: str | None) -> list[dict[str, Any]]:
         """The game's lines of play, newest first, the active one marked."""
-        self.games.owned_game(game_id, owner)
+        self.games.owned_game(game_id, owner, read=True)
         return self.store.branches(game_id)
 
     def activate_branch(self, game_id: str, branch_id: str, owner: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from . import cli_sandbox, rules, spans, tools
 from .chapters import Chapters
 from .errors import AgentUnavailable, GameMasterError, turn_stumbled, turn_too_slow
 from .events import GameEvent, StateEvent, ToolEvent, TurnCompleted, TurnStarted
-from .player_words import envelope
+from .player_words import envelope, round_message
 from .prompts import RECAP_TURNS, story_recap, system_prompt
 from .rules import Scenario
 from .scoring import turn_scores
@@ -268,11 +268,15 @@ class GameMaster:
         turn: TurnRecord,
         *,
         parent: str | None = None,
+        actions: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[GameEvent]:
         """Play one stored turn; yields events and stores how it ended.
 
         The turn's span (``turn``) is the parent of the SDK's spans; its parent is
         ``parent`` (an exported span) or the current span of the caller's context.
+        ``actions`` (a party round: ``{player_id, character_name, message}`` in seat order)
+        reach the model as one round message, each in its player's envelope, and each is a
+        child span of the turn's span.
         """
         game = await asyncio.to_thread(self.store.get_game, turn.game_id)
         yield TurnStarted(turn_id=turn.id, number=turn.number)
@@ -292,8 +296,15 @@ class GameMaster:
             parent=parent,
             line=line,
         ) as span:
+            if actions is not None:
+                spans.action_spans(span, actions)
+            prompt = (
+                round_message(turn.number, actions)
+                if actions is not None
+                else envelope(turn.player_message)
+            )
             try:
-                async for event in self._stream(session, turn, reader):
+                async for event in self._stream(session, turn, reader, prompt):
                     yield event
                 yield StateEvent(state=await self._public_state(game))
                 yield await self._complete(session, game, turn, reader, span)
@@ -307,14 +318,14 @@ class GameMaster:
                 raise
 
     async def _stream(
-        self, session: LiveSession, turn: TurnRecord, reader: TurnReader
+        self, session: LiveSession, turn: TurnRecord, reader: TurnReader, prompt: str
     ) -> AsyncIterator[GameEvent]:
         """Send the player's words and yield the answer's events as they come; what the
         player has seen is saved at each tool result, else each second. Any failure marks
         the CLI broken and becomes a typed ``GameMasterError``."""
         try:
             async with asyncio.timeout(self.config.turn_timeout_s):
-                await session.client.query(envelope(turn.player_message))
+                await session.client.query(prompt)
                 saved = time.monotonic()
                 async for msg in session.client.receive_response():
                     tool_done = False

@@ -136,6 +136,14 @@ SCHEMAS: dict[str, Schema] = {
                 description="present where the turn has been retold",
             ),
             "feedback": nullable(NUMBER),
+            "actions": {
+                "type": "array",
+                "description": "a party round: each seat's action in seat order (a pass: null)",
+                "items": obj(
+                    ["player_id", "character_name", "message"],
+                    {"player_id": STRING, "character_name": STRING, "message": nullable(STRING)},
+                ),
+            },
         },
     ),
     "Game": obj(
@@ -157,6 +165,19 @@ SCHEMAS: dict[str, Schema] = {
                 "type": "array",
                 "items": ref("Turn"),
                 "description": "the active line, oldest first (its newest turns only)",
+            },
+            "party": {
+                "type": "array",
+                "description": "every seat in seat order, with its character's sheet (null for a "
+                "spectator)",
+                "items": obj(
+                    ["player_id", "role", "character"],
+                    {
+                        "player_id": STRING,
+                        "role": {"enum": ["host", "player", "spectator"]},
+                        "character": nullable(OBJECT),
+                    },
+                ),
             },
             "line": obj(
                 ["length", "older"],
