@@ -332,12 +332,12 @@ class PartyUseCases:
                     self.resolve_if_overdue(game_id)
                     yield None
         finally:
-            self.feed.unsubscribe(waiter)
             try:
                 self.store.touch_seat(game_id, seat.player_id, online=False)
                 self.feed.published(game_id)
             except Exception:  # presence is a courtesy; a closing stream never fails on it
                 log.debug("could not record %s going offline", seat.player_id, exc_info=True)
+            self.feed.unsubscribe(waiter)  # last: shutdown waits for it before closing the store
 
     # ------------------------------------------------------------------ rounds
 

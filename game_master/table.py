@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import defaultdict
 
 from .store import Store
@@ -55,6 +56,7 @@ class TableFeed:
         self.store = store
         self._waiters: dict[str, set[Waiter]] = defaultdict(set)
         self._lock = threading.Lock()
+        self._left = threading.Condition(self._lock)  # notified when a stream unsubscribes
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
         self._pid: int | None = None
@@ -84,13 +86,15 @@ class TableFeed:
         return waiter
 
     def unsubscribe(self, waiter: Waiter) -> None:
-        """Forget a stream that ended."""
+        """Forget a stream that ended (the last thing a stream does with the store behind it:
+        :meth:`stop` waits for it)."""
         with self._lock:
             waiters = self._waiters.get(waiter.game_id)
             if waiters is not None:
                 waiters.discard(waiter)
                 if not waiters:
                     del self._waiters[waiter.game_id]
+            self._left.notify_all()
 
     def heard(self, game_id: str) -> None:
         """Ring the game's streams (``"*"``: every stream of this process)."""
@@ -113,7 +117,18 @@ class TableFeed:
         Last-Event-ID) instead of holding a stopping worker until its graceful timeout."""
         return self._stop.is_set()
 
-    def stop(self) -> None:
-        """Stop listening and end this process's streams (shutdown)."""
+    def stop(self, wait_s: float = 5.0) -> bool:
+        """Stop listening and end this process's streams (shutdown), waiting up to
+        ``wait_s`` for them to leave, so that none still reads or writes the store when it
+        closes (a stream on a closing SQLite connection can crash the process). True when
+        every stream left in time."""
         self._stop.set()
         self.heard("*")
+        deadline = time.monotonic() + wait_s
+        with self._lock:
+            while self._waiters:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._left.wait(left)
+        return True
