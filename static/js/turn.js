@@ -187,6 +187,15 @@ export function attachTurn(li, turn) {
   li.dataset.turn = String(turn.number);
 }
 
+// At a party's table the composer is the player's action box: what it sends is an action
+// for the round (party.js), not a turn played at once.
+let sendAction = null;
+
+/** Make the composer send ``send(message)`` (a party's action), or turns again (null). */
+export function useComposerFor(send) {
+  sendAction = send;
+}
+
 function submitTurn(event) {
   if (event) event.preventDefault();
   if (state.held() || state.outcome) return;
@@ -195,7 +204,8 @@ function submitTurn(event) {
     ui.input.focus();
     return;
   }
-  sendTurn(message);
+  if (sendAction) sendAction(message);
+  else sendTurn(message);
 }
 
 // ------------------------------------------------------------------ the composer and errors
