@@ -92,7 +92,8 @@ async function followRunning() {
     const last = turns[turns.length - 1];
     const shown = state.latestTurn();
     if (last && last.status === "running" && shown && shown.id === last.id && shown.li._text) {
-      shown.li._text.data = last.narration || "";
+      // A party's table stream may be filling it as it streams (table.js): leave it be.
+      if (!shown.li._live) shown.li._text.data = last.narration || "";
       continue;
     }
     renderGame(fresh);

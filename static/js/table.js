@@ -56,8 +56,16 @@ export const TABLE_HANDLERS = {
     t.run = newRun();
     EVENT_HANDLERS["turn.started"](t.run, data);
     if (t.round) t.round.resolving = true;
-    const entry = addGmEntry("");
-    entry.classList.add("streaming");
+    // A reload mid-round drew the running turn already: the replayed stream refills it.
+    const shown = state.latestTurn();
+    let entry = shown && shown.id === data.turn_id && shown.status === "running" ? shown.li : null;
+    if (entry && entry._text) {
+      entry._text.data = "";
+      entry._live = true; // game.js stops refilling it from the stored turn
+    } else {
+      entry = addGmEntry("");
+      entry.classList.add("streaming");
+    }
     t.run.gmLi = entry;
     state.setBusy(true);
     scrollStory(true);
