@@ -97,6 +97,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     import tracing
 
+    from . import party_views  # noqa: F401  (its routes join the blueprint)
     from .http_policy import init_http_policy
     from .web import bp
 

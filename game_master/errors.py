@@ -119,6 +119,42 @@ class StoreUnavailable(GameMasterError):
     code = "store_unavailable"
 
 
+class NotYourSeat(Forbidden):
+    """Party play: this seat may not do that (a spectator acting, a player resolving or
+    acting for another, a non-host managing invites, retrying or rewinding)."""
+
+    code = "not_your_seat"
+
+
+class InviteNotFound(GameMasterError):
+    """No such invite, or it was revoked or has expired (all alike: 404)."""
+
+    status = 404
+    code = "invite_not_found"
+
+
+class SeatsFull(GameMasterError):
+    """Every player seat of the party game is taken (GM_PARTY_SEATS)."""
+
+    status = 409
+    code = "seats_full"
+
+
+class PlayInRounds(GameMasterError):
+    """A game with several acting seats is played in rounds (POST .../actions), not turns."""
+
+    status = 409
+    code = "party_game"
+
+
+class RoundClosed(GameMasterError):
+    """That round is not open: it is resolving or resolved (an action or a resolve came
+    too late, or a second resolve lost the race)."""
+
+    status = 409
+    code = "round_closed"
+
+
 # What a player reads when a turn fails, in one place. Each keeps the promise that the
 # player's words are stored, so they can simply try again.
 SAVED = "Your action is saved; try again."

@@ -9,6 +9,11 @@ Each event is a frozen dataclass whose ``name`` is its SSE event name and whose
 :data:`EVENTS`: the OpenAPI document's ``x-sse-events`` (openapi/schemas.py) and the
 page's event table (``EVENT_HANDLERS`` in static/js/turn.js); tests/contract/test_events.py
 and tests/browser/test_event_table.py hold them to this set.
+
+A party game's table stream (``GET /api/games/<id>/events``) carries these turn events of
+each resolving round (each with its ``turn_id``) and the table's own events,
+:data:`TABLE_EVENTS`; :data:`TABLE_EVENT_NAMES` is the whole stream's set, which the OpenAPI
+document's ``x-sse-events`` of that route holds to (tests/contract/test_events.py).
 """
 
 from __future__ import annotations
@@ -165,3 +170,29 @@ def turn_answer(events: Iterable[GameEvent]) -> tuple[dict[str, Any], GameEvent 
         if isinstance(event, FINAL):
             return answer, event
     return answer, None
+
+
+# The table's own events (party play), name → what its data says. They are stored rows
+# (store/party.py) replayed after Last-Event-ID, so they travel as plain dicts.
+ROUND_OPENED = "round.opened"
+ACTION_SUBMITTED = "action.submitted"
+PRESENCE = "presence"
+TYPING = "typing"
+LINE_CHANGED = "line.changed"
+TABLE_EVENTS: dict[str, str] = {
+    ROUND_OPENED: "A round opened: `{round, deadline}` (deadline in epoch seconds).",
+    ACTION_SUBMITTED: (
+        "A seat acted or changed its action: `{round, player_id}`; the text stays hidden "
+        "until the round resolves."
+    ),
+    PRESENCE: (
+        "A seat came or went: `{player_id, online}`, or `{player_id, joined, role, name}`, "
+        "or `{player_id, left}`."
+    ),
+    TYPING: "A seat is typing (or stopped): `{player_id, typing}`.",
+    LINE_CHANGED: (
+        "The host retold, rewound or switched the line of play: `{reason, turn_id?}`; read the "
+        "game again."
+    ),
+}
+TABLE_EVENT_NAMES: tuple[str, ...] = (*TABLE_EVENTS, *EVENT_NAMES)

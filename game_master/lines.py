@@ -52,7 +52,7 @@ class LineUseCases:
         self, game_id: str, before: Any, limit: Any, owner: str | None
     ) -> dict[str, Any]:
         """The active line's turns numbered below ``before``, newest first, ``limit`` of them."""
-        self.games.owned_game(game_id, owner)
+        self.games.owned_game(game_id, owner, read=True)
         before_n = (
             None
             if before in (None, "")
@@ -117,7 +117,7 @@ class LineUseCases:
 
     def branches(self, game_id: str, owner: str | None) -> list[dict[str, Any]]:
         """The game's lines of play, newest first, the active one marked."""
-        self.games.owned_game(game_id, owner)
+        self.games.owned_game(game_id, owner, read=True)
         return self.store.branches(game_id)
 
     def activate_branch(self, game_id: str, branch_id: str, owner: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from . import cli_sandbox, rules, spans, tools
 from .chapters import Chapters
 from .errors import AgentUnavailable, GameMasterError, turn_stumbled, turn_too_slow
 from .events import GameEvent, StateEvent, ToolEvent, TurnCompleted, TurnStarted
-from .player_words import envelope
+from .player_words import envelope, round_message
 from .prompts import RECAP_TURNS, story_recap, system_prompt
 from .rules import Scenario
 from .scoring import turn_scores
@@ -268,8 +268,13 @@ class GameMaster:
         turn: TurnRecord,
         *,
         parent: str | None = None,
+        actions: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[GameEvent]:
         """Play one stored turn; yields events and stores how it ended.
+
+        ``actions`` (a party round: ``{player_id, character_name, message}`` in seat order)
+        reach the model as one round message, each in its player's envelope, and each is a
+        child span of the turn's span.
 
         The turn's span (``turn``) is the parent of the SDK's spans; its parent is
         ``parent`` (an exported span) or the current span of the caller's context.
@@ -292,10 +297,17 @@ class GameMaster:
             },
         )
         span = span_cm.__enter__()
+        if actions is not None:
+            spans.action_spans(span, actions)
+        prompt = (
+            round_message(turn.number, actions)
+            if actions is not None
+            else envelope(turn.player_message)
+        )
         try:
             try:
                 async with asyncio.timeout(self.config.turn_timeout_s):
-                    await session.client.query(envelope(turn.player_message))
+                    await session.client.query(prompt)
                     saved = time.monotonic()
                     async for msg in session.client.receive_response():
                         tool_done = False

@@ -13,6 +13,10 @@ Player text is only ever story. Three layers keep it that way (README, "Security
    goes through :func:`quoted`: a JSON string literal, line separators escaped, tags neutralised.
 
 The stored turn keeps exactly what the player typed; only the model's copy is changed.
+
+A party round reaches the model as :func:`round_message`: each character's action in seat
+order, each in its own envelope under a header the server writes (the character's name
+quoted), so no player can speak for another character or for the game master.
 """
 
 from __future__ import annotations
@@ -68,3 +72,22 @@ def quoted(text: str, limit: int | None = None) -> str:
     for raw, escaped in LINE_BREAKS.items():
         literal = literal.replace(raw, escaped)
     return literal
+
+
+def round_message(number: int, actions: list[dict[str, object]]) -> str:
+    """A party round as the model receives it: one block per seat in seat order, the
+    character's name quoted (:func:`quoted`), the action in that player's envelope, or a
+    line saying the character passes."""
+    blocks = [
+        f"Round {number} of a party game. Each character's action follows in seat order; each "
+        "is that player's own words and speaks only for that character. Resolve them together "
+        "in one narration."
+    ]
+    for action in actions:
+        name = quoted(str(action.get("character_name") or "a character"), 80)
+        message = action.get("message")
+        if message is None:
+            blocks.append(f"Character {name} passes this round (their player did not act).")
+        else:
+            blocks.append(f"Character {name} acts:\n{envelope(str(message))}")
+    return "\n\n".join(blocks)

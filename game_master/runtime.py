@@ -210,8 +210,11 @@ class AgentRuntime:
         *,
         parent: str | None = None,
         retry_of: str | None = None,
+        actions: list[dict[str, Any]] | None = None,
     ) -> TurnHandle:
         """Store the message, take the game's lease and run the turn on the loop.
+
+        ``actions``: the turn resolves a party round (master.play_turn says how).
 
         ``retry_of`` tells the line's latest turn again (a new alternative of it). Raises
         GameNotFound, TurnInProgress or TurnNotLatest synchronously, before anything streams.
@@ -233,14 +236,19 @@ class AgentRuntime:
         loop = self._loop
 
         def schedule() -> None:
-            task = loop.create_task(self._run_turn(handle, parent), context=ctx)
+            task = loop.create_task(self._run_turn(handle, parent, actions), context=ctx)
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
         loop.call_soon_threadsafe(schedule)
         return handle
 
-    async def _run_turn(self, handle: TurnHandle, parent: str | None) -> None:
+    async def _run_turn(
+        self,
+        handle: TurnHandle,
+        parent: str | None,
+        actions: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Acquire a live session, play the turn, push events; never raises.
 
         Invariant (issue 15): once ``begin_turn`` has stored the player's message, every
@@ -266,7 +274,7 @@ class AgentRuntime:
                 await self.pool.release(session)
                 session = None
                 session = await self.pool.acquire(turn.game_id, turn.number - 1)
-            async for event in self.master.play_turn(session, turn, parent=parent):
+            async for event in self.master.play_turn(session, turn, parent=parent, actions=actions):
                 handle.put(event)
         except GameMasterError as exc:
             self._stats["failed_turns"] += 1

@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import tracing
 
 from . import rules, spans
 from .chapters import check_budget
-from .errors import GameNotFound, InvalidInput, ScenarioUnavailable
+from .errors import GameNotFound, InvalidInput, NotYourSeat, PlayInRounds, ScenarioUnavailable
+from .inputs import (  # noqa: F401  (handed on: callers import them from here)
+    MAX_COMMENT_CHARS,
+    MAX_MESSAGE_CHARS,
+    NewGame,
+    parse_new_game,
+    storable_text,
+    validate_feedback,
+    validate_message,
+)
 from .lines import LineUseCases
 from .master import GameMaster, MasterConfig
 from .offline import OfflineNarrator
+from .party import PartyUseCases
 from .runtime import AgentRuntime, TurnHandle
 from .saved import SavedGames
 from .settings import Settings
@@ -32,26 +40,12 @@ from .views import GameViews, game_summary
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 2000
-MAX_COMMENT_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class NewGame:
-    """Validated input for a new game."""
-
-    name: str
-    cls: str
-    scenario: str
-    method: str | None = None
-    abilities: dict[str, Any] | None = None
-    backstory: str = ""
-
 
 class GameService:
     """Store, GameMaster, AgentRuntime and (offline) narrator for one process, the game use
     cases, and the other use cases composed of it: ``lines`` (retry, rewind, lines of play,
-    paging) and ``saved`` (a browser's list of games)."""
+    paging), ``saved`` (a browser's list of games) and ``party`` (seats, invites, rounds,
+    the table stream)."""
 
     def __init__(self, settings: Settings, *, offline: bool) -> None:
         """Configure only; nothing starts until :meth:`ensure_started`."""
@@ -68,6 +62,7 @@ class GameService:
         self.views = GameViews(self.store, self.scenarios, self.scenario_of, offline)
         self.lines = LineUseCases(self)
         self.saved = SavedGames(self)
+        self.party = PartyUseCases(self)
         # A budget below what every request carries would close a chapter after each turn.
         check_budget(settings.context_budget_tokens, (e.scenario for e in self.scenarios.entries()))
         self.narrator: OfflineNarrator | None = None
@@ -215,17 +210,22 @@ class GameService:
         token = self.settings.tool_worker_token
         return lambda game_id, scenario: remote_executor(url, game_id, token)
 
-    def owned_game(self, game_id: str, owner: str | None) -> GameRecord:
+    def owned_game(self, game_id: str, owner: str | None, *, read: bool = False) -> GameRecord:
         """The game if ``owner`` may see it: a game made by a browser belongs to it alone.
 
         Games made by API clients (no browser cookie) have no owner; their 128-bit random
-        id is the capability. Anyone else gets GameNotFound, as if the game did not exist.
+        id is the capability. A browser seated at the game by an invite may ``read`` it;
+        changing its story (retry, rewind, lines) is the host's (NotYourSeat, 403). Anyone
+        else gets GameNotFound, as if the game did not exist.
         """
         # A turn whose worker died shows as interrupted from the first look at the game on.
         self.store.reap_dead_turns(game_id)
         game = self.store.get_game(game_id)
         if game.owner is not None and game.owner != owner:
-            raise GameNotFound(f"No game {game_id!r}.")
+            if owner is None or game_id not in self.store.browser_games(owner):
+                raise GameNotFound(f"No game {game_id!r}.")
+            if not read:
+                raise NotYourSeat("In a party game only the host can do that.")
         return game
 
     def start_turn(
@@ -240,6 +240,8 @@ class GameService:
         """Validate the message and start a turn (raises TurnInProgress, GameNotFound)."""
         text = validate_message(message)
         game = self.owned_game(game_id, owner) if check_owner else self.store.get_game(game_id)
+        if sum(1 for seat in self.store.seats(game_id) if seat.acts) > 1:
+            raise PlayInRounds("This game is played in rounds: send your action to .../actions.")
         self.scenario_of(game.scenario)  # a removed adventure answers 409, before any turn
         runtime = self.ensure_started()
         self.lines.played_on_from(game_id)
@@ -249,7 +251,7 @@ class GameService:
         """The player's rating of a turn: stored, and sent to Braintrust as feedback on the
         turn's span when tracing is on."""
         score, comment = validate_feedback(payload)
-        self.owned_game(game_id, owner)
+        self.owned_game(game_id, owner, read=True)
         turn = self.store.get_turn(game_id, turn_id)
         self.store.add_feedback(turn.id, score, comment)
         if turn.span_id:
@@ -283,73 +285,3 @@ class GameService:
             "offline": self.offline,
             "pool": self.runtime.stats().to_dict() if self.runtime is not None else None,
         }
-
-
-def parse_new_game(payload: Any) -> NewGame:
-    """Validate the shape of ``{"character": {"name", "class", "method", "abilities",
-    "backstory"}, "scenario"}`` (all optional); the rules judge the values."""
-    if payload is None:
-        payload = {}
-    if not isinstance(payload, dict):
-        raise InvalidInput("body must be a JSON object")
-    character = payload.get("character") or {}
-    if not isinstance(character, dict):
-        raise InvalidInput("'character' must be an object with 'name' and 'class'")
-    name = character.get("name", "Wren")
-    cls = character.get("class", "rogue")
-    scenario = payload.get("scenario") or rules.DEFAULT_SCENARIO
-    if not isinstance(name, str) or not isinstance(cls, str) or not isinstance(scenario, str):
-        raise InvalidInput("'name', 'class' and 'scenario' must be strings")
-    method = character.get("method")
-    if method is not None and not isinstance(method, str):
-        raise InvalidInput("'method' must be a string: standard_array or point_buy")
-    abilities = character.get("abilities")
-    if abilities is not None and not isinstance(abilities, dict):
-        raise InvalidInput("'abilities' must be an object of ability name to score")
-    backstory = character.get("backstory") or ""
-    if not isinstance(backstory, str):
-        raise InvalidInput("'backstory' must be a string")
-    return NewGame(
-        name=name,
-        cls=cls,
-        scenario=scenario,
-        method=method,
-        abilities=abilities,
-        backstory=backstory,
-    )
-
-
-LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def storable_text(text: str) -> str:
-    """Text every database keeps byte for byte: lone surrogates (not valid Unicode) become
-    U+FFFD and NUL is dropped (PostgreSQL text cannot hold it); nothing else changes."""
-    return LONE_SURROGATE.sub("\ufffd", text).replace("\x00", "")
-
-
-def validate_message(message: Any) -> str:
-    """A player's message: a string of 1-2,000 characters after trimming."""
-    if not isinstance(message, str):
-        raise InvalidInput("'message' must be a string")
-    text = storable_text(message).strip()
-    if not text:
-        raise InvalidInput("'message' must not be empty")
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise InvalidInput(f"'message' must be at most {MAX_MESSAGE_CHARS} characters")
-    return text
-
-
-def validate_feedback(payload: Any) -> tuple[float, str | None]:
-    """``{"score": 0..1, "comment": "..."}``."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("body must be a JSON object")
-    score = payload.get("score")
-    if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
-        raise InvalidInput("'score' must be a number from 0 to 1")
-    comment = payload.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        raise InvalidInput("'comment' must be a string")
-    if comment is not None and len(comment) > MAX_COMMENT_CHARS:
-        raise InvalidInput(f"'comment' must be at most {MAX_COMMENT_CHARS} characters")
-    return float(score), (storable_text(comment).strip() or None) if comment else None

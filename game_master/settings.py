@@ -83,6 +83,14 @@ class Settings:
     sse_heartbeat_s: float = _setting(
         "GM_SSE_HEARTBEAT_S", "SSE comment interval while the model is silent.", 15.0
     )
+    party_seats: int = _setting(
+        "GM_PARTY_SEATS", "Players (host included) one party game seats.", 6
+    )
+    round_seconds: float = _setting(
+        "GM_ROUND_SECONDS",
+        "A party round resolves after this long; who has not acted passes.",
+        90.0,
+    )
     db_busy_timeout_ms: int = _setting(
         "GM_DB_BUSY_TIMEOUT_MS", "How long a write waits for a locked database.", 5000
     )

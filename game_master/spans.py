@@ -124,6 +124,27 @@ def turn_span(
     )
 
 
+def action_spans(turn: Span, actions: list[dict[str, Any]]) -> None:
+    """A party round's turn span gets one ``player_action`` child per seat: the player's id,
+    the character, and the words (None: the player passed). Never raises into the turn."""
+    for action in actions:
+        try:
+            child = turn.start_span(
+                name="player_action",
+                type=SpanTypeAttribute.TASK,
+                input=action.get("message"),
+                metadata={
+                    "player_id": action.get("player_id"),
+                    "character": action.get("character_name"),
+                    "passed": action.get("message") is None,
+                    "client_span": action.get("client_span"),
+                },
+            )
+            child.end()
+        except Exception:
+            log.warning("could not log a player's action span", exc_info=True)
+
+
 MAX_PARENT_CHARS = 4096
 
 

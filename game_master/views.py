@@ -67,9 +67,13 @@ class GameViews:
     def turns(self, game_id: str, turns: list[TurnRecord]) -> list[dict[str, Any]]:
         """Turns as the API shows them: ratings, and the ids of a retold turn's tellings."""
         ratings = self.store.latest_feedback(game_id)
+        # A turn that resolved a party round lists each seat's action (a pass: null).
+        rounds = self.store.actions_by_turn(game_id)
         views = []
         for t in turns:
             view = {**t.to_dict(), "feedback": ratings.get(t.id)}
+            if t.id in rounds:
+                view["actions"] = rounds[t.id]
             if t.alt_count > 1:
                 tellings = self.store.alternatives(game_id, t.id)
                 view["alternatives"]["ids"] = [a.id for a in tellings]

@@ -31,6 +31,7 @@ from .errors import (
 )
 from .events import GameEvent, TurnCompleted, TurnError, turn_answer
 from .http_policy import ID_FORMAT, debug_allowed, retry_after
+from .party import Caller
 from .runtime import TurnHandle
 from .service import GameService
 from .tools import page_catalog
@@ -89,6 +90,30 @@ def owner(create: bool = False) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def bearer() -> str | None:
+    """The request's bearer credential, if any."""
+    auth = request.headers.get("Authorization", "")
+    return auth.removeprefix("Bearer ").strip() or None if auth.startswith("Bearer ") else None
+
+
+def caller(game_id: str) -> Caller:
+    """Who asks about ``game_id``: the browser's owner id and the credential it presents."""
+    seats = session.get("seats")
+    cookie = seats.get(game_id) if isinstance(seats, dict) else None
+    return Caller(
+        owner=owner(), credential=bearer() or (cookie if isinstance(cookie, str) else None)
+    )
+
+
+def remember_seat(game_id: str, credential: str) -> None:
+    """Keep a browser's credential for this game in its signed cookie."""
+    seats = session.get("seats")
+    seats = dict(seats) if isinstance(seats, dict) else {}
+    seats[game_id] = credential
+    session["seats"] = seats
+    session.permanent = True
+
+
 # ---------------------------------------------------------------------- pages
 
 
@@ -119,7 +144,7 @@ def game_page(game_id: str) -> str | tuple[str, int]:
     try:
         if not ID_FORMAT.fullmatch(game_id):
             raise GameNotFound(f"No game {game_id!r}.")
-        service().owned_game(game_id, owner())
+        service().owned_game(game_id, owner(), read=True)
     except GameNotFound:
         return render_template("not_your_game.html", offline=service().offline), 404
     return page(game_id)
@@ -154,8 +179,13 @@ def create_game() -> tuple[Response, int]:
     """Start a new game."""
     payload = json_body() if has_body() else None
     svc = service()
-    game = svc.create_game(payload, owner=owner(create=True) if from_browser() else None)
-    return jsonify(svc.views.game(game)), 201
+    browser = owner(create=True) if from_browser() else None
+    game = svc.create_game(payload, owner=browser)
+    # The creator is the host: an API client keeps the credential, a browser its cookie.
+    credential = svc.party.seat_host(game, browser)
+    if browser is not None:
+        remember_seat(game.id, credential)
+    return jsonify({**svc.views.game(game), "credential": credential}), 201
 
 
 @bp.get("/api/games")
@@ -186,7 +216,7 @@ def unarchive_game(game_id: str) -> tuple[str, int]:
 def get_game(game_id: str) -> Response:
     """A game with its state and turns."""
     svc = service()
-    return jsonify(svc.views.game(svc.owned_game(game_id, owner())))
+    return jsonify(svc.views.game(svc.party.readable_game(game_id, caller(game_id))))
 
 
 @bp.post("/api/games/<game_id>/turns")
@@ -207,7 +237,9 @@ def retry_turn(game_id: str, turn_id: str) -> Response:
     """Tell the latest turn again on a fork of the story taken before it (a new alternative)."""
     parent = parent_span()
     svc = service()
+    svc.party.require_host_of_party(game_id, caller(game_id))
     handle = svc.lines.retry_turn(game_id, turn_id, parent=parent, owner=owner())
+    svc.party.line_changed(game_id, "retry", handle.turn.id)
     return answer_turn(handle, lambda done: svc.lines.alternative_of(game_id, done))
 
 
@@ -269,7 +301,11 @@ def turn_json(events: Iterator[GameEvent], alternative: Any = None) -> Response:
 @bp.post("/api/games/<game_id>/turns/<turn_id>/choose")
 def choose_alternative(game_id: str, turn_id: str) -> Response:
     """Make that telling of a turn the current one."""
-    return jsonify(service().lines.choose(game_id, turn_id, owner()))
+    svc = service()
+    svc.party.require_host_of_party(game_id, caller(game_id))
+    answer = svc.lines.choose(game_id, turn_id, owner())
+    svc.party.line_changed(game_id, "choose", turn_id)
+    return jsonify(answer)
 
 
 @bp.get("/api/games/<game_id>/turns")
@@ -284,7 +320,11 @@ def list_turns(game_id: str) -> Response:
 @bp.post("/api/games/<game_id>/rewind")
 def rewind(game_id: str) -> Response:
     """Go back to just after turn ``to_turn``; later turns stay as an inactive line."""
-    return jsonify(service().lines.rewind(game_id, json_body(), owner()))
+    svc = service()
+    svc.party.require_host_of_party(game_id, caller(game_id))
+    answer = svc.lines.rewind(game_id, json_body(), owner())
+    svc.party.line_changed(game_id, "rewind")
+    return jsonify(answer)
 
 
 @bp.get("/api/games/<game_id>/branches")
@@ -296,7 +336,11 @@ def branches(game_id: str) -> Response:
 @bp.post("/api/games/<game_id>/branches/<branch_id>/activate")
 def activate_branch(game_id: str, branch_id: str) -> Response:
     """Switch to another line of play."""
-    return jsonify(service().lines.activate_branch(game_id, branch_id, owner()))
+    svc = service()
+    svc.party.require_host_of_party(game_id, caller(game_id))
+    answer = svc.lines.activate_branch(game_id, branch_id, owner())
+    svc.party.line_changed(game_id, "branch")
+    return jsonify(answer)
 
 
 @bp.post("/api/games/<game_id>/turns/<turn_id>/feedback")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .party import PARTY_SCHEMAS, party_paths
 from .schemas import (
     ID_PATTERN,
     INTEGER,
@@ -23,12 +24,18 @@ from .schemas import (
 
 ERRORS: dict[int, str] = {
     400: "Malformed input or a value out of range.",
-    403: "Cross-site request (or the debug endpoint without its token).",
+    403: (
+        "Cross-site request (or the debug endpoint without its token), or a seat of a party "
+        "game that may not do this (`not_your_seat`: a spectator acting, a non-host resolving, "
+        "inviting, retrying or rewinding)."
+    ),
     404: "No such game, turn or line of play (or not this browser's game).",
     405: "Method not allowed here.",
     409: (
         "Not possible now: a turn of this game is running, or not the latest turn, or the "
-        "game's scenario is no longer available (`scenario_unavailable`)."
+        "game's scenario is no longer available (`scenario_unavailable`); party play: every "
+        "seat is taken (`seats_full`), the round is not open (`round_closed`), or the game is "
+        "played in rounds (`party_game`)."
     ),
     413: "The body is larger than 64 KiB (or the message longer than the server keeps).",
     415: "The body is not JSON.",
@@ -202,7 +209,15 @@ PATHS: dict[str, Any] = {
             "operationId": "createGame",
             "summary": "Start a new game (a browser's game belongs to its cookie)",
             "requestBody": body(ref("NewGame"), required=False),
-            "responses": {**ok("The new game.", ref("Game"), 201), **error_responses(*API_WRITE)},
+            "responses": {
+                **ok(
+                    "The new game, with `credential`: its creator is the host (an API client "
+                    "sends it as `Authorization: Bearer …`; a browser keeps it in its cookie).",
+                    {"allOf": [ref("Game"), {"required": ["credential"]}]},
+                    201,
+                ),
+                **error_responses(*API_WRITE),
+            },
         },
     },
     GAME: {
@@ -319,6 +334,8 @@ PATHS: dict[str, Any] = {
     },
 }
 
+PATHS.update(party_paths(GAME, param, body, ok, error_responses, API_WRITE, API_READ, PARENT_SPAN))
+
 
 def _id_parameter(name: str, what: str) -> dict[str, Any]:
     """A path parameter for an id (32 hex digits as issued; anything else is a 404)."""
@@ -360,7 +377,7 @@ def document() -> dict[str, Any]:
             "servers": [{"url": "/"}],
             "paths": PATHS,
             "components": {
-                "schemas": SCHEMAS,
+                "schemas": {**SCHEMAS, **PARTY_SCHEMAS},
                 "parameters": {
                     "game_id": _id_parameter("game_id", "a game's id"),
                     "turn_id": _id_parameter("turn_id", "a turn's id"),

@@ -136,6 +136,14 @@ SCHEMAS: dict[str, Schema] = {
                 description="present where the turn has been retold",
             ),
             "feedback": nullable(NUMBER),
+            "actions": {
+                "type": "array",
+                "description": "a party round: each seat's action in seat order (a pass: null)",
+                "items": obj(
+                    ["player_id", "character_name", "message"],
+                    {"player_id": STRING, "character_name": STRING, "message": nullable(STRING)},
+                ),
+            },
         },
     ),
     "Game": obj(

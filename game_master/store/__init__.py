@@ -13,6 +13,7 @@ translated for psycopg. Nothing outside this package sees SQL. Each module holds
   turns, lines and leases, which never import each other;
 - ``chapters``: the chronicle, a line's story closed in summarised chapters and arcs;
 - ``lines``: lines of play (branches), retold turns, rewinds and players' preferences;
+- ``party``: seats, invites, rounds and their actions, the table's events (party play);
 - ``search``: story memory, full-text search over turns and chapter and arc summaries;
 - ``session``: the Claude Agent SDK's ``SessionStore`` on the same database (import it from
   ``game_master.store.session``; it needs the SDK, so it is not imported here).
@@ -26,15 +27,22 @@ from .feedback import FeedbackTables
 from .games import GameTables
 from .leases import LeaseTables
 from .lines import LineTables
+from .party import PartyTables, Round, Seat
 from .records import GameRecord, SavedGame, TurnRecord
 from .schema import MIGRATIONS, SCHEMA_VERSION, Migrations
 from .search import SearchTables
+from .table import TableEvent, TableTables
 from .tree import BranchNotFound, SnapshotMissing, TurnNotLatest
 from .turns import TurnTables
 
 __all__ = [
     "MIGRATIONS",
     "ArcRecord",
+    "PartyTables",
+    "Round",
+    "Seat",
+    "TableEvent",
+    "TableTables",
     "BranchNotFound",
     "ChapterRecord",
     "SnapshotMissing",
@@ -59,5 +67,7 @@ class Store(
     LeaseTables,
     FeedbackTables,
     SearchTables,
+    PartyTables,
+    TableTables,
 ):
     """Games, turns and feedback in SQLite (a file) or PostgreSQL (``postgresql://`` URL)."""

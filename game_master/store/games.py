@@ -121,15 +121,18 @@ class GameTables(Database):
             q("UPDATE games SET trace_root = ? WHERE id = ?", exported, game_id)
 
     def owned_games(self, owner: str, *, archived: bool = False) -> list[SavedGame]:
-        """The owner's listed games, the most recently played first; with ``archived``,
+        """The owner's listed games (those it made, and those it joined and still sits at),
+        the most recently played first; with ``archived``,
         the archived ones instead, the most recently archived first."""
         where, order = "g.archived_at IS NULL", "g.updated_at DESC"
         if archived:
             where, order = "g.archived_at IS NOT NULL", "g.archived_at DESC, g.updated_at DESC"
         rows = self.read_all(
             "SELECT g.id, g.scenario, g.state, g.status, h.number, g.updated_at, g.created_at, "
-            f"g.archived_at FROM games g {ACTIVE_HEAD} WHERE g.owner = ? AND {where} "
-            f"ORDER BY {order}, g.created_at DESC, g.id",
+            f"g.archived_at FROM games g {ACTIVE_HEAD} WHERE (g.owner = ? OR g.id IN "
+            "(SELECT s.game_id FROM seats s WHERE s.browser = ? AND s.left_at IS NULL)) "
+            f"AND {where} ORDER BY {order}, g.created_at DESC, g.id",
+            owner,
             owner,
         )
         return [

@@ -25,6 +25,14 @@ _SESSION_ENTRIES = """CREATE TABLE IF NOT EXISTS claude_session_entries (
     created_ms BIGINT NOT NULL
 )"""
 
+_TABLE_EVENTS = """CREATE TABLE IF NOT EXISTS table_events (
+    id {id_column},
+    game_id TEXT NOT NULL REFERENCES games(id),
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL
+)"""
+
 # Each migration is (version, statements); statements may differ by dialect.
 _TURN_COLUMNS_V2 = (
     "id, game_id, number, player_message, narration, tool_calls, usage, status, error_code, "
@@ -287,6 +295,63 @@ MIGRATIONS: list[tuple[int, list[Step]]] = [
             )""",
             "CREATE INDEX IF NOT EXISTS arcs_game ON arcs (game_id, last_turn_id)",
             index_arcs,
+        ],
+    ),
+    (
+        8,
+        [
+            # Party play (store/party.py): seats, invites, rounds and their actions, and the
+            # table's events (replayed after Last-Event-ID). Existing games have no seats:
+            # their owning browser (or, for API-made games, the id) is the host.
+            """CREATE TABLE IF NOT EXISTS seats (
+                player_id TEXT PRIMARY KEY,
+                game_id TEXT NOT NULL REFERENCES games(id),
+                role TEXT NOT NULL,
+                name TEXT NOT NULL,
+                character TEXT,
+                seat_order INTEGER NOT NULL,
+                credential_hash TEXT NOT NULL UNIQUE,
+                browser TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                left_at DOUBLE PRECISION,
+                last_seen DOUBLE PRECISION,
+                typing_until DOUBLE PRECISION
+            )""",
+            "CREATE INDEX IF NOT EXISTS seats_game ON seats (game_id, seat_order)",
+            "CREATE INDEX IF NOT EXISTS seats_browser ON seats (browser)",
+            """CREATE TABLE IF NOT EXISTS invites (
+                token_hash TEXT PRIMARY KEY,
+                game_id TEXT NOT NULL REFERENCES games(id),
+                role TEXT NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                revoked_at DOUBLE PRECISION,
+                created_at DOUBLE PRECISION NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS rounds (
+                id TEXT PRIMARY KEY,
+                game_id TEXT NOT NULL REFERENCES games(id),
+                number INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                deadline DOUBLE PRECISION NOT NULL,
+                opened_at DOUBLE PRECISION NOT NULL,
+                turn_id TEXT,
+                actions TEXT,
+                resolved_at DOUBLE PRECISION,
+                UNIQUE (game_id, number)
+            )""",
+            "CREATE INDEX IF NOT EXISTS rounds_turn ON rounds (turn_id)",
+            """CREATE TABLE IF NOT EXISTS actions (
+                round_id TEXT NOT NULL REFERENCES rounds(id),
+                player_id TEXT NOT NULL REFERENCES seats(player_id),
+                message TEXT NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (round_id, player_id)
+            )""",
+            {
+                "sqlite": _TABLE_EVENTS.format(id_column="INTEGER PRIMARY KEY AUTOINCREMENT"),
+                "postgresql": _TABLE_EVENTS.format(id_column="BIGSERIAL PRIMARY KEY"),
+            },
+            "CREATE INDEX IF NOT EXISTS table_events_game ON table_events (game_id, id)",
         ],
     ),
 ]
