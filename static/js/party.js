@@ -41,6 +41,7 @@ export function setTable(t) {
   table = t;
   if (t) return;
   useComposerFor(null);
+  document.body.dataset.seat = "";
   ui.panel.hidden = true;
   ui.form.hidden = false;
   ui.hint.hidden = false;
@@ -111,16 +112,17 @@ function renderSeats(t) {
   clear(ui.seats);
   for (const seat of t.seats) {
     const li = el("li", `seat seat-${seat.role}`);
-    li.classList.toggle("online", Boolean(seat.online));
+    const mine = t.me && seat.player_id === t.me.player_id;
+    // This seat is here by definition (its own presence may not have come back yet).
+    li.classList.toggle("online", Boolean(seat.online || mine));
     li.dataset.playerId = seat.player_id;
     const dot = el("span", "seat-dot");
     dot.setAttribute("aria-hidden", "true");
-    const mine = t.me && seat.player_id === t.me.player_id;
     const name = el("span", "seat-name", seat.character_name || seat.name || "Someone");
     li.append(dot, name);
-    if (mine) li.appendChild(el("span", "seat-tag", "you"));
-    if (seat.role !== "player") li.appendChild(el("span", "seat-tag", seat.role));
-    let what = seat.online ? "here" : "away";
+    const tags = [mine ? "you" : "", seat.role !== "player" ? seat.role : ""].filter(Boolean);
+    if (tags.length) li.appendChild(el("span", "seat-tag", tags.join(", ")));
+    let what = seat.online || mine ? "here" : "away";
     if (t.round && t.round.acted.has(seat.player_id)) what = "acted";
     if (seat.typing && !mine && acts(seat)) what = "typing\u2026";
     li.appendChild(el("span", "seat-state", what));
@@ -184,6 +186,8 @@ export function render() {
   if (!t) return;
   const party = isParty(t);
   ui.panel.hidden = !party;
+  // Retry, rewind and lines of play are the host's (the page's CSS hides them from others).
+  document.body.dataset.seat = party ? t.me.role : "";
   showInviteButton(t.me.role === "host");
   useComposerFor(party && t.me.role !== "spectator" ? (message) => sendAction(t, message) : null);
   if (!party) {

@@ -115,6 +115,12 @@ def test_three_browsers_play_two_rounds(serve: Any, new_page: Any, window: Any) 
         round_entry = page.locator("#story .entry-round")
         expect(round_entry).to_contain_text("Mara: I look around the square for the bell")
         expect(round_entry).to_contain_text("Odo: I keep watch by the well")
+    # Retry, rewind and lines of play are the host's: the others see none of them.
+    expect(host.locator("#story .turn-actions").first).to_be_visible()
+    expect(host.locator("#lines-button")).to_be_visible()
+    for page in (player, spectator):
+        expect(page.locator("#story .turn-actions").first).to_be_hidden()
+        expect(page.locator("#lines-button")).to_be_hidden()
     first = narration_of(host, 0)
     assert first.strip()
     assert narration_of(player, 0) == first
@@ -152,5 +158,8 @@ def test_three_browsers_play_two_rounds(serve: Any, new_page: Any, window: Any) 
     expect(player.locator("#turn-input")).to_be_enabled()
     expect(player.locator("#action-sent")).to_be_hidden()
 
-    for problems in (host_problems, player_problems, spectator_problems):
-        assert problems.items == []
+    assert host_problems.items == []
+    assert player_problems.items == []
+    # The spectator's one problem is the refused action it was made to send above.
+    assert [p for p in spectator_problems.items if "403" not in p] == []
+    assert len(spectator_problems.items) <= 1
