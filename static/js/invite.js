@@ -154,7 +154,7 @@ function inviteItem(game, invite) {
   link.value = inviteLink(invite);
   const copy = el("button", "btn btn-small invite-copy", "Copy link");
   copy.type = "button";
-  copy.setAttribute("aria-label", `Copy the ${role.toLowerCase()} invite link`);
+  copy.setAttribute("aria-label", `Copy link of the ${role.toLowerCase()} invite`);
   const revoke = el("button", "btn btn-small invite-revoke", "Revoke");
   revoke.type = "button";
   revoke.setAttribute("aria-label", `Revoke the ${role.toLowerCase()} invite`);
