@@ -6,14 +6,22 @@ Last-Event-ID, without telling anything twice. Against a stand-in of the table's
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+import requests
 
-from .test_ts_client import run_client, ts_client  # noqa: F401  (the fixture)
+from game_master.testing import BraintrustRecorder, Gunicorn
+
+from ..tracing.test_distributed import chain_to_root, name, parent_of, tracing_env
+from .test_ts_client import TS_DIR, run_client, ts_client  # noqa: F401  (the fixture)
 
 # The round as the table stream tells it, in two connections: the first drops after id 4.
 FIRST = [
@@ -160,3 +168,86 @@ def test_a_spectator_watches_and_cannot_act(
     assert acting.returncode == 1
     assert "a spectator reads and never acts" in acting.stderr
     assert handler.actions == []
+
+
+# ---------------------------------------------------------------- the real server
+
+
+def test_a_ts_player_completes_a_round_on_the_real_server_in_one_trace(
+    ts_client: list[str], tmp_path: Path  # noqa: F811
+) -> None:
+    """Gunicorn and the offline narrator: the host makes a game and a player invite over the
+    API; the TS client joins with the invite URL (interactive), the host acts, the client's
+    action completes the round; the client prints the round's narration from the table stream,
+    and the server's round (a ``turn`` span with a ``player_action`` per seat) continues the
+    client's trace under its ``client_turn``."""
+    with BraintrustRecorder() as recorder:
+        env = tracing_env(recorder, f"sqlite:///{tmp_path / 'shared.db'}")
+        server = Gunicorn(tmp_path / "server", **env).start()
+        client = None
+        try:
+            made = requests.post(f"{server.url}/api/games", json={}, timeout=30)
+            assert made.status_code == 201, made.text
+            game_id, host = made.json()["id"], made.json()["credential"]
+            bearer = {"Authorization": f"Bearer {host}"}
+            invite = requests.post(
+                f"{server.url}/api/games/{game_id}/invites", json={"role": "player"},
+                headers=bearer, timeout=30,
+            ).json()
+
+            client = subprocess.Popen(
+                [*ts_client, "--invite", invite["url"], "--name", "Odo", "--interactive"],
+                cwd=TS_DIR, env={**clean_env(), **env}, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+
+            def party() -> dict[str, Any]:
+                answer = requests.get(
+                    f"{server.url}/api/games/{game_id}/party", headers=bearer, timeout=30
+                )
+                return dict(answer.json())
+
+            assert wait_for(lambda: len(party()["seats"]) == 2, 60), "the TS client never sat"
+            acted = requests.post(
+                f"{server.url}/api/games/{game_id}/actions", json={"message": "I look around"},
+                headers=bearer, timeout=30,
+            )
+            assert acted.status_code == 202 and acted.json()["waiting_for"], acted.text
+            assert client.stdin is not None
+            out, err = client.communicate("I keep watch by the well\nquit\n", timeout=120)
+            assert client.returncode == 0, err
+        finally:
+            if client is not None and client.poll() is None:
+                client.kill()
+                client.wait()
+            server.stop()
+        assert "seated at game" in err
+        assert recorder.wait_for(
+            lambda: any(name(s) == "player_action" for s in recorder.spans().values()), 10
+        )
+        spans = recorder.spans()
+        [root] = [s for s in spans.values() if name(s) == "client_conversation"]
+        [turn] = [s for s in spans.values() if name(s) == "turn"]
+        assert chain_to_root(spans, turn) == ["turn", "client_turn", "client_conversation"]
+        actions = [s for s in spans.values() if name(s) == "player_action"]
+        assert len(actions) == 2 and all(parent_of(s) == turn["span_id"] for s in actions)
+        # The round's narration was printed as the table streamed it, and logged on the root.
+        [told] = root["output"]["turns"]
+        assert told["message"] == "I keep watch by the well"
+        assert told["narration"].strip() and told["narration"].strip() in out
+        assert recorder.unexpected() == []
+
+
+def clean_env() -> dict[str, str]:
+    """This environment without Braintrust settings (the test gives its own)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("BRAINTRUST_")}
+
+
+def wait_for(condition: Any, seconds: float) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
