@@ -66,8 +66,14 @@ class _Table(BaseHTTPRequestHandler):
         if self.path == "/api/invites/tok1/join":
             cls.joins.append(self._body())
             role = "spectator" if cls.spectator else "player"
-            self._json(201, {"game_id": "g1", "credential": "cred-2",
-                             "player": {"id": "p2", "name": "Odo", "role": role}})
+            self._json(
+                201,
+                {
+                    "game_id": "g1",
+                    "credential": "cred-2",
+                    "player": {"id": "p2", "name": "Odo", "role": role},
+                },
+            )
         elif self.path == "/api/games/g1/actions":
             body = self._body()
             if self.headers.get("Authorization") != "Bearer cred-2":
@@ -100,10 +106,10 @@ class _Table(BaseHTTPRequestHandler):
         events = FIRST if first else [e for e in FIRST + AFTER_4 if int(e[0]) > after]
         self.wfile.write(b": accepted\n\n")
         self.wfile.flush()
-        for event_id, name, data in events:
-            if name == "turn.started" and not cls.spectator:
+        for event_id, kind, data in events:
+            if kind == "turn.started" and not cls.spectator:
                 cls.acted.wait(30)  # the round resolves when the seat has acted
-            frame = f"id: {event_id}\nevent: {name}\ndata: {json.dumps(data)}\n\n"
+            frame = f"id: {event_id}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
             self.wfile.write(frame.encode())
             self.wfile.flush()
         if not first:
@@ -114,9 +120,16 @@ class _Table(BaseHTTPRequestHandler):
 @pytest.fixture
 def table() -> Iterator[tuple[str, type[_Table]]]:
     """The stand-in's URL and handler class (what it saw)."""
-    handler = type("Table", (_Table,), {
-        "joins": [], "actions": [], "last_ids": [], "acted": threading.Event(),
-    })
+    handler = type(
+        "Table",
+        (_Table,),
+        {
+            "joins": [],
+            "actions": [],
+            "last_ids": [],
+            "acted": threading.Event(),
+        },
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -130,11 +143,18 @@ def table() -> Iterator[tuple[str, type[_Table]]]:
 
 
 def test_a_player_joins_acts_and_follows_the_table_through_a_drop(
-    ts_client: list[str], table: tuple[str, type[_Table]]  # noqa: F811
+    ts_client: list[str],  # noqa: F811
+    table: tuple[str, type[_Table]],
 ) -> None:
     url, handler = table
     result = run_client(
-        ts_client, "--invite", f"{url}/join/tok1", "--name", "Odo", "--class", "rogue",
+        ts_client,
+        "--invite",
+        f"{url}/join/tok1",
+        "--name",
+        "Odo",
+        "--class",
+        "rogue",
         "I keep watch",
     )
     assert result.returncode == 0, result.stderr
@@ -150,7 +170,8 @@ def test_a_player_joins_acts_and_follows_the_table_through_a_drop(
 
 
 def test_a_spectator_watches_and_cannot_act(
-    ts_client: list[str], table: tuple[str, type[_Table]]  # noqa: F811
+    ts_client: list[str],  # noqa: F811
+    table: tuple[str, type[_Table]],
 ) -> None:
     url, handler = table
     handler.spectator = True
@@ -174,7 +195,8 @@ def test_a_spectator_watches_and_cannot_act(
 
 
 def test_a_ts_player_completes_a_round_on_the_real_server_in_one_trace(
-    ts_client: list[str], tmp_path: Path  # noqa: F811
+    ts_client: list[str],  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     """Gunicorn and the offline narrator: the host makes a game and a player invite over the
     API; the TS client joins with the invite URL (interactive), the host acts, the client's
@@ -191,14 +213,20 @@ def test_a_ts_player_completes_a_round_on_the_real_server_in_one_trace(
             game_id, host = made.json()["id"], made.json()["credential"]
             bearer = {"Authorization": f"Bearer {host}"}
             invite = requests.post(
-                f"{server.url}/api/games/{game_id}/invites", json={"role": "player"},
-                headers=bearer, timeout=30,
+                f"{server.url}/api/games/{game_id}/invites",
+                json={"role": "player"},
+                headers=bearer,
+                timeout=30,
             ).json()
 
             client = subprocess.Popen(
                 [*ts_client, "--invite", invite["url"], "--name", "Odo", "--interactive"],
-                cwd=TS_DIR, env={**clean_env(), **env}, stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                cwd=TS_DIR,
+                env={**clean_env(), **env},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
 
             def party() -> dict[str, Any]:
@@ -209,8 +237,10 @@ def test_a_ts_player_completes_a_round_on_the_real_server_in_one_trace(
 
             assert wait_for(lambda: len(party()["seats"]) == 2, 60), "the TS client never sat"
             acted = requests.post(
-                f"{server.url}/api/games/{game_id}/actions", json={"message": "I look around"},
-                headers=bearer, timeout=30,
+                f"{server.url}/api/games/{game_id}/actions",
+                json={"message": "I look around"},
+                headers=bearer,
+                timeout=30,
             )
             assert acted.status_code == 202 and acted.json()["waiting_for"], acted.text
             assert client.stdin is not None
