@@ -49,7 +49,9 @@ export const TABLE_HANDLERS = {
     if (seat) seat.typing = Boolean(data.typing);
   },
   "line.changed"(t) {
-    redraw(t); // the host retold, rewound or switched the line: read the game again
+    // The host retold, rewound or switched the line: the other seats read the game again
+    // (the host's own page made the change and drew it; a redraw would cut its stream).
+    if (t.me.role !== "host") redraw(t);
   },
   "turn.started"(t, data) {
     if (!isParty(t)) return;
