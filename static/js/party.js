@@ -121,11 +121,12 @@ function renderSeats(t) {
     const name = el("span", "seat-name", seat.character_name || seat.name || "Someone");
     li.append(dot, name);
     const tags = [mine ? "you" : "", seat.role !== "player" ? seat.role : ""].filter(Boolean);
-    if (tags.length) li.appendChild(el("span", "seat-tag", tags.join(", ")));
+    // Spaces between the parts, so the seat reads "Odo (you) acted", not "Odoacted".
+    if (tags.length) li.append(" ", el("span", "seat-tag", tags.join(", ")));
     let what = seat.online || mine ? "here" : "away";
     if (t.round && t.round.acted.has(seat.player_id)) what = "acted";
     if (seat.typing && !mine && acts(seat)) what = "typing\u2026";
-    li.appendChild(el("span", "seat-state", what));
+    li.append(" ", el("span", "seat-state", what));
     ui.seats.appendChild(li);
   }
 }

@@ -129,7 +129,11 @@ def test_three_browsers_play_two_rounds(serve: Any, new_page: Any, window: Any) 
         streamed = page.evaluate("window.__streamed")
         assert streamed >= 3, f"the {name} did not see the narration stream in ({streamed})"
 
-    # Round 2: the player acts first, then reloads mid-round: the table is restored.
+    # Round 2: the others see the player typing; the player acts first, then reloads
+    # mid-round: the table is restored.
+    player.fill("#turn-input", "I climb")
+    expect(host.locator("#seats .seat").filter(has_text="Odo")).to_contain_text("typing")
+    expect(spectator.locator("#seats .seat").filter(has_text="Odo")).to_contain_text("typing")
     act(player, "I climb the bell tower")
     expect(host.locator("#round-status")).to_contain_text("waiting for you")
     player.reload()
