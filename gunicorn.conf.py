@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from typing import Any
 
 import gunicorn.util
@@ -78,6 +79,16 @@ def post_worker_init(worker: Any) -> None:
     service = _service(worker)
     if service is not None:
         service.ensure_started()
+        # SIGTERM ends this worker's table streams at once (their clients reconnect to
+        # another worker with Last-Event-ID); otherwise each idle stream would hold the
+        # worker until graceful_timeout. gunicorn bound its handler before this hook.
+        stop_worker = worker.handle_exit
+
+        def handle_exit(sig: int, frame: Any) -> None:
+            service.party.feed.stop()
+            stop_worker(sig, frame)
+
+        signal.signal(signal.SIGTERM, handle_exit)
 
 
 def worker_exit(server: Any, worker: Any) -> None:

@@ -318,6 +318,8 @@ class PartyUseCases:
                     yield event
                 if events:
                     continue
+                if self.feed.closing:
+                    return  # the worker stops: the client reconnects with Last-Event-ID
                 if not waiter.wait(heartbeat):
                     self.store.touch_seat(game_id, seat.player_id)
                     self.resolve_if_overdue(game_id)
@@ -395,6 +397,8 @@ class PartyUseCases:
     def resolve_round(self, game_id: str, number: int, *, parent: str | None = None) -> str:
         """Claim round ``number`` (RoundClosed if another resolve has it) and play it as one
         turn whose events go to the table stream; the turn's id."""
+        # A round whose worker died is claimable again once its turn shows as interrupted.
+        self.store.reap_dead_turns(game_id)
         rnd = self.store.claim_round(game_id, number)
         actions = self.store.actions_in_seat_order(rnd)
         try:

@@ -107,6 +107,13 @@ class TableFeed:
         PostgreSQL the notification rings them too, and every other process's)."""
         self.heard(game_id)
 
+    @property
+    def closing(self) -> bool:
+        """True once :meth:`stop` was called: streams end (clients reconnect elsewhere with
+        Last-Event-ID) instead of holding a stopping worker until its graceful timeout."""
+        return self._stop.is_set()
+
     def stop(self) -> None:
-        """Stop listening (shutdown)."""
+        """Stop listening and end this process's streams (shutdown)."""
         self._stop.set()
+        self.heard("*")

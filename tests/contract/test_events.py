@@ -111,3 +111,17 @@ def test_the_json_answer_of_a_played_turn_matches_its_stream(app: Flask) -> None
     assert [c["name"] for c in answer["tool_calls"]] == ["take_item"]
     assert "bread" in [i["id"] for i in answer["state"]["inventory"]]
     assert answer["narration"]
+
+
+def test_the_table_stream_types_exactly_the_table_events() -> None:
+    """The table stream (party play) types its own events and a round's turn events, named
+    once in events.py; the README names the table's own events too."""
+    from game_master.events import TABLE_EVENT_NAMES, TABLE_EVENTS
+
+    stream = document()["paths"]["/api/games/{game_id}/events"]["get"]["responses"]["200"]
+    content = stream["content"]["text/event-stream"]
+    assert sorted(content["x-sse-events"]) == sorted(TABLE_EVENT_NAMES)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in TABLE_EVENTS:
+        assert f"`{name}`" in content["schema"]["description"], name
+        assert f"`{name}`" in readme, name

@@ -170,19 +170,21 @@ def test_two_resolves_at_once_give_one_round(party_app: Flask) -> None:
     table.seat("Odo")
     table.act(table.host, "I count the coins")
     url = f"/api/games/{table.game_id}/rounds/1/resolve"
-    answers: list[int] = []
+    answers: list[tuple[int, str | None]] = []
     gate = threading.Barrier(2)
 
     def resolve() -> None:
         gate.wait()
-        answers.append(party_app.test_client().post(url, headers=auth(table.host)).status_code)
+        resp = party_app.test_client().post(url, headers=auth(table.host))
+        answers.append((resp.status_code, (resp.get_json().get("error") or {}).get("code")))
 
     threads = [threading.Thread(target=resolve) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(answers) == [202, 409]
+    # The loser is refused by the round's claim itself (not only by the game's turn lease).
+    assert sorted(answers) == [(202, None), (409, "round_closed")]
     game = table.settled(1)
     assert len([t for t in game["turns"] if "actions" in t]) == 1
 
