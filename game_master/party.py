@@ -383,7 +383,7 @@ class PartyUseCases:
             timer = threading.Timer(delay, self._deadline, args=(rnd.game_id, key))
             timer.daemon = True
             self._timers[key] = timer
-        pass
+        timer.start()
 
     def _deadline(self, game_id: str, key: str) -> None:
         """The timer's end: resolve the round if it is still open and overdue."""

@@ -14,7 +14,7 @@ import {
 } from "./party.js";
 import * as state from "./state.js";
 import { addErrorEntry, addGmEntry, scrollStory } from "./story.js";
-import { EVENT_HANDLERS, focusComposer, newRun } from "./turn.js";
+import { EVENT_HANDLERS, focusComposer, narrateRound, newRun } from "./turn.js";
 
 const RETRY_MS = 3000; // the stream closed for good (not a drop): open it again after this
 
@@ -69,6 +69,7 @@ export const TABLE_HANDLERS = {
       entry.classList.add("streaming");
     }
     t.run.gmLi = entry;
+    narrateRound("begin");
     state.setBusy(true);
     scrollStory(true);
   },
@@ -83,7 +84,10 @@ export const TABLE_HANDLERS = {
   },
   "turn.completed"(t, data) {
     if (!isParty(t)) return;
-    if (t.run) EVENT_HANDLERS["turn.completed"](t.run, data);
+    if (t.run) {
+      EVENT_HANDLERS["turn.completed"](t.run, data);
+      narrateRound("end");
+    }
     clearToldAction(t);
     t.run = null;
     t.round = null;
@@ -94,6 +98,7 @@ export const TABLE_HANDLERS = {
     const run = t.run;
     t.run = null;
     t.round = null;
+    if (run) narrateRound("end");
     if (run && run.gmLi && !run.text) run.gmLi.remove();
     const e = new ApiError(String(data.code || "turn_failed"),
       String(data.message || "The round could not be told."));

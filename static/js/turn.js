@@ -80,6 +80,12 @@ export function observeNarration(observer) {
   observers.add(observer);
 }
 
+/** A party's round begins (``"begin"``) or ends (``"end"``) on the table stream: its
+ * narration's followers hear it as a turn's (table.js; the text comes through the table). */
+export function narrateRound(method) {
+  narrate(method);
+}
+
 function narrate(method, arg) {
   for (const observer of observers) {
     try {

@@ -69,8 +69,15 @@ def test_three_browsers_play_two_rounds(serve: Any, new_page: Any, window: Any) 
     player_link = make_invite(host, "player")
     spectator_link = make_invite(host, "spectator")
     assert player_link != spectator_link
+    # A revoked invite leaves the list, and its link opens nothing but a page saying so.
+    revoked_link = make_invite(host, "player")
+    host.locator("#invite-list .invite-item").last.get_by_role("button", name="Revoke").click()
+    expect(host.locator("#invite-list .invite-item")).to_have_count(2)
     host.click("#invite-close")
     expect(host.locator("#invite-dialog")).to_be_hidden()
+    stranger, _ = new_page()  # its one problem is that 404
+    assert stranger.goto(revoked_link).status == 404
+    expect(stranger.locator("h2")).to_have_text("This invite is closed")
 
     # The player makes a character as in a solo game; the spectator gives a name.
     assert join_as_player(player, player_link, "Odo", "rogue") == gid
