@@ -17,6 +17,12 @@ and one JSON line to stdout:
   measured after restarting the server, so every sampled turn resumes its session.
 * tracing_ratio = p50 turn latency with tracing to a loopback Braintrust recorder / p50
   with tracing off, the same load in the same run.
+* cpu, cpu_traced, cpu_resumed_turn = CPU-seconds of the load, the traced load and the
+  resumed turns, by process kind (app, cli, narrator; bench = this load generator), per
+  turn the server played (warm-up turns included) and as shares (bench.cpu). The offline
+  narrator runs as its own process (bench.narrator) unless ``--narrator-in-app``.
+* pool_counts = the pool's seats, connects, resumes and evictions after the load;
+  loadavg = the host's load average at the start and end of the load.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ from typing import Any
 import requests
 
 from game_master.testing import BraintrustRecorder, Gunicorn
+
+from .cpu import cpu_delta, snapshot
+from .narrator import NarratorProcess
 
 SCRIPT = [
     "look around",
@@ -73,6 +82,10 @@ class Results:
     games: int = 0
     wall_s: float = 0.0
     rss_peak_mb: float = 0.0
+    warmups: int = 0
+    pool: dict[str, Any] = field(default_factory=dict)
+    cpu: dict[str, Any] = field(default_factory=dict)
+    loadavg: dict[str, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -143,8 +156,13 @@ def process_tree_rss_mb(root_pid: int) -> float:
     return total_kb / 1024
 
 
-def drive(url: str, pid: int, args: argparse.Namespace, res: Results) -> list[str]:
-    """N players, each playing ``games`` games of ``turns`` turns; returns the game ids."""
+def drive(
+    url: str, pid: int, args: argparse.Namespace, res: Results, narrator_pid: int | None = None
+) -> list[str]:
+    """N players, each playing ``games`` games of ``turns`` turns; returns the game ids.
+
+    CPU of the server's processes (and the narrator's, when it runs apart) is read before
+    the first player starts and after the last one ends (bench.cpu)."""
     game_ids: list[str] = []
     stop = threading.Event()
 
@@ -174,6 +192,8 @@ def drive(url: str, pid: int, args: argparse.Namespace, res: Results) -> list[st
                 # The game's first turn starts its CLI process (~0.5 s); resume_ms_p50
                 # reports that cost, so it is kept out of the steady-state figures.
                 play_turn(url, gid, "help", args.model_ms, Results())
+                with res.lock:
+                    res.warmups += 1
             for t in range(args.turns):
                 if args.think_ms:
                     # Players read before they type: a random pause, so turns do not arrive
@@ -181,6 +201,9 @@ def drive(url: str, pid: int, args: argparse.Namespace, res: Results) -> list[st
                     time.sleep(rng.uniform(0, 2 * args.think_ms) / 1000)
                 play_turn(url, gid, SCRIPT[t % len(SCRIPT)], args.model_ms, res)
 
+    roots = {"app": pid, **({"narrator": narrator_pid} if narrator_pid else {})}
+    cpu_before = snapshot(roots)
+    res.loadavg["start"] = [round(x, 2) for x in os.getloadavg()]
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     started = time.perf_counter()
@@ -195,6 +218,10 @@ def drive(url: str, pid: int, args: argparse.Namespace, res: Results) -> list[st
             f"{len(res.errors)} errors, rss {res.rss_peak_mb:.0f} MB"
         )
     res.wall_s = time.perf_counter() - started
+    # Every turn the server played, a game's first (warm-up) turn included: they all cost CPU.
+    played = len(res.latency_ms) + len(res.errors) + res.warmups
+    res.cpu = cpu_delta(cpu_before, snapshot(roots), played)
+    res.loadavg["end"] = [round(x, 2) for x in os.getloadavg()]
     stop.set()
     sampler.join()
     res.rss_peak_mb = max(res.rss_peak_mb, process_tree_rss_mb(pid))
@@ -227,16 +254,28 @@ def run_phase(args: argparse.Namespace, work: Path, *, tracing: bool) -> tuple[R
         env.update(recorder.env())
         env["BRAINTRUST_PROJECT"] = "game-master-bench"
     data = work / ("traced" if tracing else "plain")
-    server = Gunicorn(data, workers=args.workers, **env).start(timeout=60)
+    narrator = None
+    if not args.narrator_in_app:
+        narrator = NarratorProcess(work, args.model_ms).start()
+        env.update(narrator.app_env())
+    try:
+        server = Gunicorn(data, workers=args.workers, **env).start(timeout=60)
+    except BaseException:
+        if narrator is not None:
+            narrator.stop()
+        raise
     try:
         log(
             f"phase tracing={'on' if tracing else 'off'}: {args.players} players x "
             f"{args.games} games x {args.turns} turns on {server.url}"
         )
         assert server.proc is not None
-        games = drive(server.url, server.proc.pid, args, res)
+        games = drive(server.url, server.proc.pid, args, res, narrator.pid if narrator else None)
+        res.pool = requests.get(f"{server.url}/healthz", timeout=10).json()["pool"]
     finally:
         server.stop()
+        if narrator is not None:
+            narrator.stop()
         if recorder is not None:
             log(f"  recorder received {len(recorder.rows())} rows")
             recorder.stop()
@@ -244,21 +283,35 @@ def run_phase(args: argparse.Namespace, work: Path, *, tracing: bool) -> tuple[R
 
 
 def resume_phase(
-    args: argparse.Namespace, data: Path, env: dict[str, str], games: list[str]
-) -> list[float]:
-    """Restart the server (no CLI process survives) and time one turn on sampled games."""
-    server = Gunicorn(data, workers=args.workers, **env).start(timeout=60)
+    args: argparse.Namespace, work: Path, data: Path, env: dict[str, str], games: list[str]
+) -> Results:
+    """Restart the server (no CLI process survives) and time one turn on sampled games;
+    the CPU of those turns is what a resume costs (each starts a CLI and resumes)."""
+    env = dict(env)
+    narrator = None
+    if not args.narrator_in_app:
+        narrator = NarratorProcess(work, args.model_ms).start()
+        env.update(narrator.app_env())
     res = Results()
     try:
-        sample = games[: args.resume_samples]
-        log(f"resume: one turn on {len(sample)} games after a restart")
-        for gid in sample:
-            play_turn(server.url, gid, "look around", args.model_ms, res)
-        pool = requests.get(f"{server.url}/healthz", timeout=10).json()["pool"]
-        log(f"  pool after resume phase: {pool}")
+        server = Gunicorn(data, workers=args.workers, **env).start(timeout=60)
+        try:
+            sample = games[: args.resume_samples]
+            log(f"resume: one turn on {len(sample)} games after a restart")
+            assert server.proc is not None
+            roots = {"app": server.proc.pid, **({"narrator": narrator.pid} if narrator else {})}
+            before = snapshot(roots)
+            for gid in sample:
+                play_turn(server.url, gid, "look around", args.model_ms, res)
+            res.cpu = cpu_delta(before, snapshot(roots), len(sample))
+            pool = requests.get(f"{server.url}/healthz", timeout=10).json()["pool"]
+            log(f"  pool after resume phase: {pool}")
+        finally:
+            server.stop()
     finally:
-        server.stop()
-    return res.overhead_ms
+        if narrator is not None:
+            narrator.stop()
+    return res
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,12 +353,19 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the tracing-on run (tracing_ratio is then null)",
     )
     parser.add_argument("--database-url", default=None, help="e.g. PostgreSQL to share")
+    parser.add_argument(
+        "--narrator-in-app",
+        action="store_true",
+        help="run the offline narrator inside each worker, as the app does offline (its CPU "
+        "then counts as the app's); by default it runs as its own process, so its CPU is "
+        "counted apart: a production host does not run it",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="gm-bench-") as tmp:
         work = Path(tmp)
         off, (data, env, games) = run_phase(args, work, tracing=False)
-        resume = resume_phase(args, data, env, games)
+        resume = resume_phase(args, work, data, env, games)
         on = None if args.no_tracing_phase else run_phase(args, work, tracing=True)[0]
 
     p50_off = statistics.median(off.latency_ms) if off.latency_ms else None
@@ -320,10 +380,19 @@ def main(argv: list[str] | None = None) -> int:
         "turns_per_s": round(len(off.latency_ms) / off.wall_s, 2) if off.wall_s else None,
         "rss_mb_total": round(off.rss_peak_mb),
         "open_games": off.games,
-        "resume_ms_p50": pct(resume, 50),
+        "resume_ms_p50": pct(resume.overhead_ms, 50),
         "tracing_ratio": round(p50_on / p50_off, 3) if p50_on and p50_off else None,
         "latency_ms_p50": round(p50_off, 1) if p50_off else None,
         "traced_overhead_ms_p50": pct(on.overhead_ms, 50) if on else None,
+        "cpu": off.cpu,
+        "cpu_traced": on.cpu if on else None,
+        "cpu_resumed_turn": resume.cpu,
+        "loadavg": off.loadavg,
+        "pool_counts": {
+            k: off.pool.get(k)
+            for k in ("max_live", "connects", "resumes", "evictions", "seat_waits")
+        },
+        "narrator": "in app" if args.narrator_in_app else "own process",
         "workers": args.workers,
         "threads": args.threads,
         "pool": args.pool,

@@ -6,9 +6,10 @@ turns on each, round robin, so every game keeps a live CLI, and prints one JSON 
 
 * ``per_cli``: mean PSS and private bytes of one live CLI (from /proc/PID/smaps_rollup);
 * ``peak``: the largest sum of PSS of the CLIs plus this Python process, sampled after every
-  round, against ``budget_mb`` (a quarter of RAM, see game_master.memory);
-* ``games_per_gb``: live games per GB of budget under the old rule (220 MB RSS each) and the
-  new one (``CLI_PSS_BYTES``), and what was measured (games / peak GB).
+  round, against ``budget_mb`` (3/4 of MemAvailable, see game_master.memory);
+* ``games_per_gb``: live games per GB of budget under the old rule (220 MB RSS each), the
+  typical rule (``CLI_PSS_BYTES``), the peak rule (``CLI_PEAK_PSS_BYTES``), and what was
+  measured (games / peak GB).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from game_master import create_app
 from game_master.memory import (
+    CLI_PEAK_PSS_BYTES,
     CLI_PSS_BYTES,
     OLD_CLI_RSS_BYTES,
     cli_children,
@@ -79,7 +81,7 @@ def measure(games: int, turns: int, data_dir: Path) -> dict[str, Any]:
     finally:
         svc.shutdown()
     host = host_memory()
-    budget = pool_budget(host[0]) if host else 0
+    budget = pool_budget(host[1]) if host else 0
     clis_peak = peak["clis"]
     n = max(1, clis_peak["processes"])
     return {
@@ -97,7 +99,8 @@ def measure(games: int, turns: int, data_dir: Path) -> dict[str, Any]:
         "default_pool_size": default_pool_size(),
         "games_per_gb": {
             "old_rule": round(GB / OLD_CLI_RSS_BYTES, 2),
-            "new_rule": round(GB / CLI_PSS_BYTES, 2),
+            "typical_rule": round(GB / CLI_PSS_BYTES, 2),
+            "peak_rule": round(GB / CLI_PEAK_PSS_BYTES, 2),
             "measured": round(games / (peak_total / GB), 2) if peak_total else None,
         },
         "wall_s": round(time.perf_counter() - started, 1),

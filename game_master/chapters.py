@@ -144,10 +144,16 @@ class Chapters:
         return story_so_far(self.store.chronicle(game_id), self.store.arcs(game_id))
 
     async def after_turn(
-        self, session: LiveSession, game: GameRecord, turn: TurnRecord, span: Any
+        self,
+        session: LiveSession,
+        game: GameRecord,
+        turn: TurnRecord,
+        span: Any,
+        context_tokens: int | None = None,
     ) -> None:
-        """Read the context size from the SDK; when the next turn could pass the budget,
-        close the chapter.
+        """Take the context size (``context_tokens``: what the turn's last model request
+        carried, from its usage) or, when the turn brought no usage, ask the SDK to count it;
+        when the next turn could pass the budget, close the chapter.
 
         Never fails the turn: a failed measurement or summary is logged and traced, and the
         next turn measures (and tries) again; a failed model summary falls back to one
@@ -155,9 +161,9 @@ class Chapters:
         """
         if self.budget <= 0:
             return
+        source = "response" if context_tokens is not None else "count_tokens"
         try:
-            usage = await asyncio.wait_for(session.client.get_context_usage(), 15)
-            tokens = int(usage["totalTokens"])
+            tokens = context_tokens if context_tokens is not None else await self.measure(session)
             latest = await asyncio.to_thread(self.store.latest_chapter, game.id)
         except Exception as exc:
             log.warning("could not measure the context of game %s: %s", game.id, exc)
@@ -165,7 +171,7 @@ class Chapters:
             return
         since = latest.last_turn if latest is not None else 0
         chapter = latest.number + 1 if latest is not None else 1
-        span.log(metadata={"chapter": chapter, "context_tokens": tokens})
+        span.log(metadata={"chapter": chapter, "context_tokens": tokens, "context_source": source})
         # Close one turn early rather than late: the next turn's requests must fit the budget
         # too, so leave room for a turn a quarter larger than the largest this game has
         # played (in this process).
@@ -203,6 +209,13 @@ class Chapters:
             },
         )
         await self._roll_up(session, game)
+
+    async def measure(self, session: LiveSession) -> int:
+        """The context's size as the CLI counts it: two ``count_tokens`` requests to the
+        model's API (about as much work as the turn's own requests), so only when a turn's
+        responses carried no usage (an older CLI, a gateway that strips it)."""
+        usage = await asyncio.wait_for(session.client.get_context_usage(), 15)
+        return int(usage["totalTokens"])
 
     async def _roll_up(self, session: LiveSession, game: GameRecord) -> None:
         """Roll the oldest chapters (and arcs) into arcs while a roll-up is due."""

@@ -50,7 +50,8 @@ class GameClient:
         self.session = requests.Session()
         self.turns: list[dict[str, Any]] = []
 
-    def _error(self, resp: requests.Response) -> ClientError:
+    @staticmethod
+    def _error(resp: requests.Response) -> ClientError:
         """A ClientError from a JSON error answer."""
         try:
             err = resp.json()["error"]
@@ -104,6 +105,96 @@ class GameClient:
                     self.out.flush()
                     return {**data, "tools": tools}
         raise ClientError("the stream ended before the turn completed")
+
+
+class PartyClient:
+    """One seat of a party game over HTTP: create (as host) or join with an invite URL,
+    act, resolve, and follow the table's stream (parsed by sseclient-py, with event ids so
+    a dropped stream resumes with Last-Event-ID)."""
+
+    def __init__(self, server: str, timeout: float = 300) -> None:
+        """Talk to ``server``; the seat's credential goes in every request once known."""
+        self.server = server.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.game_id: str | None = None
+        self.player_id: str | None = None
+        self.last_event_id: str | None = None
+
+    def _seat(self, game_id: str, credential: str) -> None:
+        """Remember the game and present its credential from now on."""
+        self.game_id = game_id
+        self.session.headers["Authorization"] = f"Bearer {credential}"
+
+    def _answer(self, resp: requests.Response, status: int) -> dict[str, Any]:
+        """The JSON of an expected status, else a ClientError with the contract's code."""
+        if resp.status_code != status:
+            raise GameClient._error(resp)
+        return dict(resp.json()) if resp.content else {}
+
+    def create(self, name: str, cls: str, scenario: str | None = None) -> str:
+        """Start a game as its host; its id."""
+        body: dict[str, Any] = {"character": {"name": name, "class": cls}}
+        if scenario:
+            body["scenario"] = scenario
+        game = self._answer(
+            self.session.post(f"{self.server}/api/games", json=body, timeout=30), 201
+        )
+        self._seat(game["id"], game["credential"])
+        self.player_id = self.party()["you"]["player_id"]
+        return str(game["id"])
+
+    def invite(self, role: str = "player") -> str:
+        """Host: an invite URL for a player or a spectator."""
+        url = f"{self.server}/api/games/{self.game_id}/invites"
+        return str(
+            self._answer(self.session.post(url, json={"role": role}, timeout=30), 201)["url"]
+        )
+
+    def join(
+        self, invite_url: str, *, character: dict[str, Any] | None = None, name: str | None = None
+    ) -> dict[str, Any]:
+        """Take a seat with an invite URL (``…/join/<token>``): a player brings a character,
+        a spectator a name. The join answer."""
+        token = invite_url.rstrip("/").rsplit("/", 1)[-1]
+        body: dict[str, Any] = {"character": character} if character else {"name": name or "Guest"}
+        url = f"{self.server}/api/invites/{token}/join"
+        joined = self._answer(self.session.post(url, json=body, timeout=30), 201)
+        self._seat(joined["game_id"], joined["credential"])
+        self.player_id = joined["player"]["id"]
+        return joined
+
+    def party(self) -> dict[str, Any]:
+        """The table: seats, presence, the open round."""
+        return self._answer(
+            self.session.get(f"{self.server}/api/games/{self.game_id}/party", timeout=30), 200
+        )
+
+    def act(self, message: str, parent: str | None = None) -> dict[str, Any]:
+        """This seat's action for the open round: ``{round, waiting_for}``."""
+        headers = {"x-bt-parent-span": parent} if parent else {}
+        url = f"{self.server}/api/games/{self.game_id}/actions"
+        resp = self.session.post(url, json={"message": message}, headers=headers, timeout=30)
+        return self._answer(resp, 202)
+
+    def resolve(self, number: int) -> None:
+        """Host: resolve round ``number`` now."""
+        url = f"{self.server}/api/games/{self.game_id}/rounds/{number}/resolve"
+        self._answer(self.session.post(url, timeout=30), 202)
+
+    def follow(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The table's events as (name, data), from where this client last left off."""
+        headers = {"Accept": "text/event-stream"}
+        if self.last_event_id is not None:
+            headers["Last-Event-ID"] = self.last_event_id
+        url = f"{self.server}/api/games/{self.game_id}/events"
+        with self.session.get(url, headers=headers, stream=True, timeout=self.timeout) as resp:
+            if resp.status_code != 200:
+                raise GameClient._error(resp)
+            for event in sseclient.SSEClient(resp.iter_content(chunk_size=None)).events():
+                if event.id:
+                    self.last_event_id = event.id
+                yield event.event, json.loads(event.data or "{}")
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:

@@ -86,8 +86,16 @@ class LineUseCases:
         """Tell the line's latest turn again from the state before it (409 if not latest)."""
         self.games.owned_game(game_id, owner)
         turn = self.store.get_turn(game_id, turn_id)
+        # A retold party round is told again from its players' own words, each in its
+        # envelope, as the first telling was (not from the turn's one-line summary).
+        rounds = self.store.actions_by_turn(game_id)
+        actions = rounds.get(turn.id) or rounds.get(turn.alt_of or "")
         return self.games.ensure_started().start_turn(
-            game_id, turn.player_message, parent=parent, retry_of=turn.id
+            game_id,
+            turn.player_message,
+            parent=parent,
+            retry_of=turn.id,
+            actions=actions if actions and len(actions) > 1 else None,
         )
 
     def alternative_of(self, game_id: str, turn_id: str) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from .player_words import envelope, round_message
 from .prompts import RECAP_TURNS, story_recap, system_prompt
 from .rules import Scenario
 from .scoring import turn_scores
-from .session_store import SqlSessionStore
 from .store import GameRecord, Store, TurnRecord
+from .store.session import SqlSessionStore
 from .turn_reader import TurnReader, usage_metrics
 
 log = logging.getLogger(__name__)
@@ -272,17 +272,21 @@ class GameMaster:
     ) -> AsyncIterator[GameEvent]:
         """Play one stored turn; yields events and stores how it ended.
 
+        The turn's span (``turn``) is the parent of the SDK's spans; its parent is
+        ``parent`` (an exported span) or the current span of the caller's context.
         ``actions`` (a party round: ``{player_id, character_name, message}`` in seat order)
         reach the model as one round message, each in its player's envelope, and each is a
         child span of the turn's span.
-
-        The turn's span (``turn``) is the parent of the SDK's spans; its parent is
-        ``parent`` (an exported span) or the current span of the caller's context.
         """
         game = await asyncio.to_thread(self.store.get_game, turn.game_id)
         yield TurnStarted(turn_id=turn.id, number=turn.number)
         reader = TurnReader(turn.game_id, session_id=session.session_id)
-        span_cm = spans.turn_span(
+        line = {
+            "branch_id": game.active_branch,
+            "alternative_of": turn.alt_of,
+            "alternative_index": turn.alt_index,
+        }
+        with spans.turn_span(
             game_id=game.id,
             turn_id=turn.id,
             turn_number=turn.number,
@@ -290,103 +294,126 @@ class GameMaster:
             model=self.config.model,
             game_root=game.trace_root,
             parent=parent,
-            line={
-                "branch_id": game.active_branch,
-                "alternative_of": turn.alt_of,
-                "alternative_index": turn.alt_index,
-            },
-        )
-        span = span_cm.__enter__()
-        if actions is not None:
-            spans.action_spans(span, actions)
-        prompt = (
-            round_message(turn.number, actions)
-            if actions is not None
-            else envelope(turn.player_message)
-        )
-        try:
+            line=line,
+        ) as span:
+            if actions is not None:
+                spans.action_spans(span, actions)
+            prompt = (
+                round_message(turn.number, actions)
+                if actions is not None
+                else envelope(turn.player_message)
+            )
             try:
-                async with asyncio.timeout(self.config.turn_timeout_s):
-                    await session.client.query(prompt)
-                    saved = time.monotonic()
-                    async for msg in session.client.receive_response():
-                        tool_done = False
-                        for event in reader.read(msg):
-                            tool_done = tool_done or isinstance(event, ToolEvent)
-                            yield event
-                        # Keep what the player has seen: at each tool result, else each second.
-                        if reader.text and (tool_done or time.monotonic() - saved > 1.0):
-                            saved = time.monotonic()
-                            await asyncio.to_thread(self.store.note_narration, turn.id, reader.text)
-            except TimeoutError as exc:
-                session.broken = True
-                raise turn_too_slow() from exc
-            except GameMasterError:
-                session.broken = True
+                async for event in self._stream(session, turn, reader, prompt):
+                    yield event
+                yield StateEvent(state=await self._public_state(game))
+                yield await self._complete(session, game, turn, reader, span)
+                # The player has the whole answer; measuring the context (and maybe closing
+                # a chapter) happens after, while this CLI is still held for the game.
+                await self.chapters.after_turn(
+                    session, game, turn, span, context_tokens=reader.context_tokens
+                )
+            except GameMasterError as exc:
+                await self._fail(turn, reader, span, exc)
                 raise
-            except Exception as exc:
-                session.broken = True
-                log.exception("turn %s of game %s failed", turn.id, turn.game_id)
-                raise turn_stumbled() from exc
-            finally:
-                await self._note_session(session, reader, turn)
-            text = reader.text
-            state = rules.public_state(
-                await asyncio.to_thread(self.store.read_state, game.id),
-                self.config.scenarios(game.scenario),
-            )
-            yield StateEvent(state=state)
-            span.log(
-                output=text,
-                metrics=usage_metrics(reader.usage),
-                scores=turn_scores(text, reader.tool_calls),
-            )
-            trace = spans.trace_info(span)
-            if trace and self.config.trace_link:
-                trace["url"] = await asyncio.to_thread(self.config.trace_link, span.export())
-            done = await asyncio.to_thread(
-                self.store.finish_turn,
-                turn.id,
-                status="completed",
-                narration=text,
-                tool_calls=reader.tool_calls,
-                usage=reader.usage,
-                span_id=trace["id"] if trace else None,
-                trace=trace,
-                session_after=session.session_id,
-                session_at=reader.last_entry,
-            )
-            if self.config.on_turn_end:
-                await asyncio.to_thread(self.config.on_turn_end, game.id)
-            yield TurnCompleted(
-                turn_id=turn.id,
-                narration=text,
-                usage=reader.usage,
-                trace=trace,
-                tool_calls=reader.tool_calls,
-                duration_ms=done.duration_ms,
-            )
-            # The player has the whole answer; measuring the context (and maybe closing a
-            # chapter) happens after, while this CLI is still held for the game.
-            await self.chapters.after_turn(session, game, turn, span)
-        except GameMasterError as exc:
-            span.log(error=f"{exc.code}: {exc.message}")
-            await asyncio.to_thread(
-                self.store.finish_turn,
-                turn.id,
-                status="failed",
-                narration=reader.text or None,
-                tool_calls=reader.tool_calls,
-                usage=reader.usage,
-                error_code=exc.code,
-                error_message=exc.message,
-                trace=spans.trace_info(span),
-                session_after=reader.session_id if reader.last_entry else None,
-                session_at=reader.last_entry,
-            )
+
+    async def _stream(
+        self, session: LiveSession, turn: TurnRecord, reader: TurnReader, prompt: str
+    ) -> AsyncIterator[GameEvent]:
+        """Send the player's words and yield the answer's events as they come; what the
+        player has seen is saved at each tool result, else each second. Any failure marks
+        the CLI broken and becomes a typed ``GameMasterError``."""
+        try:
+            async with asyncio.timeout(self.config.turn_timeout_s):
+                await session.client.query(prompt)
+                saved = time.monotonic()
+                async for msg in session.client.receive_response():
+                    tool_done = False
+                    for event in reader.read(msg):
+                        tool_done = tool_done or isinstance(event, ToolEvent)
+                        yield event
+                    if reader.text and (tool_done or time.monotonic() - saved > 1.0):
+                        saved = time.monotonic()
+                        await asyncio.to_thread(self.store.note_narration, turn.id, reader.text)
+        except TimeoutError as exc:
+            session.broken = True
+            raise turn_too_slow() from exc
+        except GameMasterError:
+            session.broken = True
             raise
+        except Exception as exc:
+            session.broken = True
+            log.exception("turn %s of game %s failed", turn.id, turn.game_id)
+            raise turn_stumbled() from exc
         finally:
-            span_cm.__exit__(None, None, None)
+            await self._note_session(session, reader, turn)
+
+    async def _public_state(self, game: GameRecord) -> dict[str, Any]:
+        """The state the page shows after a turn."""
+        return rules.public_state(
+            await asyncio.to_thread(self.store.read_state, game.id),
+            self.config.scenarios(game.scenario),
+        )
+
+    async def _complete(
+        self,
+        session: LiveSession,
+        game: GameRecord,
+        turn: TurnRecord,
+        reader: TurnReader,
+        span: spans.Span,
+    ) -> TurnCompleted:
+        """Log the turn's span, store the turn as completed, and say so."""
+        text = reader.text
+        span.log(
+            output=text,
+            metrics=usage_metrics(reader.usage),
+            scores=turn_scores(text, reader.tool_calls),
+        )
+        trace = spans.trace_info(span)
+        if trace and self.config.trace_link:
+            trace["url"] = await asyncio.to_thread(self.config.trace_link, span.export())
+        done = await asyncio.to_thread(
+            self.store.finish_turn,
+            turn.id,
+            status="completed",
+            narration=text,
+            tool_calls=reader.tool_calls,
+            usage=reader.usage,
+            span_id=trace["id"] if trace else None,
+            trace=trace,
+            session_after=session.session_id,
+            session_at=reader.last_entry,
+        )
+        if self.config.on_turn_end:
+            await asyncio.to_thread(self.config.on_turn_end, game.id)
+        return TurnCompleted(
+            turn_id=turn.id,
+            narration=text,
+            usage=reader.usage,
+            trace=trace,
+            tool_calls=reader.tool_calls,
+            duration_ms=done.duration_ms,
+        )
+
+    async def _fail(
+        self, turn: TurnRecord, reader: TurnReader, span: spans.Span, exc: GameMasterError
+    ) -> None:
+        """Store the turn as failed with what the player saw of it: nothing is lost."""
+        span.log(error=f"{exc.code}: {exc.message}")
+        await asyncio.to_thread(
+            self.store.finish_turn,
+            turn.id,
+            status="failed",
+            narration=reader.text or None,
+            tool_calls=reader.tool_calls,
+            usage=reader.usage,
+            error_code=exc.code,
+            error_message=exc.message,
+            trace=spans.trace_info(span),
+            session_after=reader.session_id if reader.last_entry else None,
+            session_at=reader.last_entry,
+        )
 
     async def _note_session(
         self, session: LiveSession, reader: TurnReader, turn: TurnRecord

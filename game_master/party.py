@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import rules
+from . import rules, spans
 from .errors import (
     GameMasterError,
     GameNotFound,
@@ -344,8 +344,11 @@ class PartyUseCases:
         if not seat.acts:
             raise NotYourSeat("A spectator reads and never acts.")
         self.resolve_if_overdue(game_id)
+        traced = spans.submitted_action_span(
+            parent, game_id=game_id, player_id=seat.player_id, message=text
+        )
         rnd, waiting = self.store.put_action(
-            game_id, seat.player_id, text, self.settings.round_seconds
+            game_id, seat.player_id, text, self.settings.round_seconds, client_span=traced
         )
         self.feed.published(game_id)
         self.arm_timer(rnd)
@@ -420,31 +423,44 @@ class PartyUseCases:
         self.games.lines.played_on_from(game_id)
         if len(actions) == 1 and actions[0]["message"] is not None:
             return runtime.start_turn(game_id, actions[0]["message"], parent=parent)
+        linked = self.store.client_spans(rnd.id)
+        classes = {s.player_id: (s.character or {}).get("class") for s in self.store.seats(game_id)}
+        traced = [
+            {
+                **a,
+                "client_span": linked.get(a["player_id"]),
+                "character_class": classes.get(a["player_id"]),
+            }
+            for a in actions
+        ]
         summary = "\n".join(
             f"{a['character_name']}: {a['message'] if a['message'] is not None else '(passes)'}"
             for a in actions
         )
-        return runtime.start_turn(game_id, summary, parent=parent, actions=actions)
+        return runtime.start_turn(game_id, summary, parent=parent, actions=traced)
 
     def _relay(self, handle: TurnHandle, rnd: Round) -> None:
-        """Store each event of the round's turn on the table (with its turn_id), then settle
-        the round (the next one opens with its first action, and its clock starts then)."""
+        """Store each event of the round's turn on the table (with its turn_id). The round
+        is settled before its last event is stored, so a seat that sees the end finds the
+        round resolved (the next one opens with its first action; its clock starts then)."""
         turn_id = handle.turn.id
-        ok = False
+        settled = False
         try:
             for event in handle.events(timeout=self.settings.turn_timeout_s + 60):
-                self.publish(rnd.game_id, event.name, {**event.to_dict(), "turn_id": turn_id})
-                if isinstance(event, TurnCompleted):
-                    ok = True
                 if isinstance(event, TurnCompleted | TurnError):
-                    break
+                    status = "resolved" if isinstance(event, TurnCompleted) else "failed"
+                    self.store.round_turn(rnd.id, status)
+                    settled = True
+                self.publish(rnd.game_id, event.name, {**event.to_dict(), "turn_id": turn_id})
+                if settled:
+                    return
         except Exception:
             log.warning(
                 "relaying round %s of game %s failed", rnd.number, rnd.game_id, exc_info=True
             )
-        finally:
+        if not settled:
             try:
-                self.store.round_turn(rnd.id, "resolved" if ok else "failed")
+                self.store.round_turn(rnd.id, "failed")
                 self.feed.published(rnd.game_id)
             except Exception:
                 log.warning(

@@ -85,6 +85,9 @@ def round_message(number: int, actions: list[dict[str, object]]) -> str:
     ]
     for action in actions:
         name = quoted(str(action.get("character_name") or "a character"), 80)
+        cls = action.get("character_class")
+        if cls:
+            name += f" (a {quoted(str(cls), 40)})"
         message = action.get("message")
         if message is None:
             blocks.append(f"Character {name} passes this round (their player did not act).")

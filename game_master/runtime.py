@@ -25,7 +25,7 @@ from .errors import AgentUnavailable, GameMasterError, turn_stumbled
 from .events import GameEvent, TurnCompleted, TurnError
 from .leases import LEASE_SECONDS, LeaseRenewer
 from .master import GameMaster, LiveSession
-from .pool import DEFAULT_IDLE_SECONDS, SessionPool, default_pool_size
+from .pool import DEFAULT_IDLE_SECONDS, SessionPool
 from .store import TurnRecord
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ class PoolStats:
     seat_waits: int
     # The summed PSS / private memory of this process's live CLIs (smaps_rollup, cached 5 s).
     cli_memory: dict[str, float | int] | None = None
+    # How max_live was chosen: the figures of memory.pool_sizing, or the setting.
+    sizing: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -102,9 +104,12 @@ class AgentRuntime:
         """Configure; call :meth:`start` (after any fork) before use."""
         self.master = master
         self.store = master.store
-        self.pool = SessionPool(
-            master, max_live=max_live or default_pool_size(workers), idle_seconds=idle_seconds
+        self.sizing = (
+            memory.PoolSizing(max_live, "setting", workers=workers)
+            if max_live
+            else memory.pool_sizing(workers)
         )
+        self.pool = SessionPool(master, max_live=self.sizing.seats, idle_seconds=idle_seconds)
         self.leases = LeaseRenewer(
             self.store, lease_seconds or LEASE_SECONDS, master.config.turn_timeout_s + 30
         )
@@ -354,4 +359,5 @@ class AgentRuntime:
             **self.pool.counts,
             **self._stats,
             cli_memory=memory.pool_memory_mb() if live else None,
+            sizing=self.sizing.to_dict(),
         )

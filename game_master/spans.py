@@ -124,6 +124,30 @@ def turn_span(
     )
 
 
+def submitted_action_span(
+    parent: str | None, *, game_id: str, player_id: str, message: str
+) -> str | None:
+    """A ``player_action`` span continuing an acting client's trace (its
+    ``x-bt-parent-span``); its export, which the round's ``turn`` span's child for this
+    seat names as ``client_span``. None without a usable parent or with tracing off."""
+    parent = usable_parent(parent, player_id)
+    if parent is None:
+        return None
+    try:
+        with braintrust.start_span(
+            name="player_action",
+            type=SpanTypeAttribute.TASK,
+            input=message,
+            metadata={"game_id": game_id, "player_id": player_id},
+            parent=parent,
+        ) as span:
+            exported = span.export()
+        return str(exported) if exported else None
+    except Exception:
+        log.warning("could not trace a player's action", exc_info=True)
+        return None
+
+
 def action_spans(turn: Span, actions: list[dict[str, Any]]) -> None:
     """A party round's turn span gets one ``player_action`` child per seat: the player's id,
     the character, and the words (None: the player passed). Never raises into the turn."""

@@ -42,6 +42,8 @@ class TurnReader:
     usage: dict[str, Any] | None = None
     session_id: str | None = None
     last_entry: str | None = None
+    # The context's size as the turn's last model request carried it (None: no usage came).
+    context_tokens: int | None = None
     _pending: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     _streamed: bool = False
 
@@ -75,6 +77,8 @@ class TurnReader:
                     yield TextDelta(delta["text"])
         elif isinstance(msg, sdk.AssistantMessage):
             self.last_entry = msg.uuid or self.last_entry
+            if not msg.parent_tool_use_id:
+                self.context_tokens = context_size(msg.usage) or self.context_tokens
             for block in msg.content:
                 if isinstance(block, sdk.ToolUseBlock):
                     self._pending[block.id] = (block.name, dict(block.input or {}))
@@ -109,6 +113,18 @@ class TurnReader:
         }
         self.tool_calls.append(call)
         return ToolEvent(call["name"], args, result, call["is_error"])
+
+
+def context_size(usage: dict[str, Any] | None) -> int | None:
+    """The tokens a model request carried, from its response's usage: fresh input plus what
+    was read from and written to the prompt cache (the three are disjoint). After a turn the
+    last request's figure is the context the next turn builds on: exactly what the CLI's
+    ``get_context_usage`` reports (it counts the same conversation with two
+    ``count_tokens`` requests). None when the usage lacks the input figure."""
+    if not usage or not isinstance(usage.get("input_tokens"), int):
+        return None
+    keys = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+    return sum(int(usage.get(k) or 0) for k in keys)
 
 
 def usage_metrics(usage: dict[str, Any] | None) -> dict[str, float]:

@@ -53,6 +53,8 @@ class GameViews:
             "character": state["character"],
             "location": state["location"],
             "inventory": state["inventory"],
+            # The party's sheets in seat order (the host's character is the state's own).
+            "party": self.party(game.id),
             # The active line's newest turns, oldest first; older ones page in.
             "turns": self.turns(game.id, turns),
             # "Story so far": one summary per closed chapter of the active line.
@@ -64,6 +66,27 @@ class GameViews:
             },
         }
 
+    def party(self, game_id: str) -> list[dict[str, Any]]:
+        """Every seat's sheet as the page shows it: player id, role, character (a
+        spectator has none); a game without seats has an empty party."""
+        sheets = []
+        for seat in self.store.seats(game_id):
+            character = seat.character or {}
+            sheets.append(
+                {
+                    "player_id": seat.player_id,
+                    "role": seat.role,
+                    "character": {
+                        k: character[k]
+                        for k in ("name", "class", "level", "hp", "max_hp", "ac")
+                        if k in character
+                    }
+                    if seat.character
+                    else None,
+                }
+            )
+        return sheets
+
     def turns(self, game_id: str, turns: list[TurnRecord]) -> list[dict[str, Any]]:
         """Turns as the API shows them: ratings, and the ids of a retold turn's tellings."""
         ratings = self.store.latest_feedback(game_id)
@@ -72,8 +95,9 @@ class GameViews:
         views = []
         for t in turns:
             view = {**t.to_dict(), "feedback": ratings.get(t.id)}
-            if t.id in rounds:
-                view["actions"] = rounds[t.id]
+            played = rounds.get(t.id) or rounds.get(t.alt_of or "")  # a retold round too
+            if played is not None:
+                view["actions"] = played
             if t.alt_count > 1:
                 tellings = self.store.alternatives(game_id, t.id)
                 view["alternatives"]["ids"] = [a.id for a in tellings]

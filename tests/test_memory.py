@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,8 +15,9 @@ from flask.testing import FlaskClient
 
 from game_master import memory
 from game_master.memory import (
+    CLI_PEAK_PSS_BYTES,
     CLI_PSS_BYTES,
-    OLD_CLI_RSS_BYTES,
+    POOL_AVAILABLE_FRACTION,
     MemoryUsage,
     host_memory,
     parse_smaps_rollup,
@@ -78,24 +80,69 @@ def test_host_memory_from_meminfo_text() -> None:
     assert host_memory("nothing") is None
 
 
+def meminfo(total_gib: float, available_gib: float) -> str:
+    """/proc/meminfo text of a host."""
+    return (
+        f"MemTotal: {int(total_gib * 2**20)} kB\nMemFree: 1 kB\n"
+        f"MemAvailable: {int(available_gib * 2**20)} kB\n"
+    )
+
+
 @pytest.mark.parametrize(
-    ("ram_gib", "seats"),
-    [(1, 2), (4, 4), (8, 9), (24, 29), (64, 78)],
+    ("available_gib", "seats"),
+    [(1, 2), (4, 9), (8, 19), (22, 52), (60, 144)],
 )
-def test_pool_size_is_a_quarter_of_ram_by_cli_pss(ram_gib: int, seats: int) -> None:
-    assert pool_size(pool_budget(ram_gib * GIB)) == seats
+def test_pool_size_is_three_quarters_of_available_memory_by_peak_cli_pss(
+    available_gib: int, seats: int
+) -> None:
+    assert pool_size(pool_budget(available_gib * GIB)) == seats
+
+
+def test_seats_follow_what_the_host_has_free_not_its_size() -> None:
+    """A 24 GiB host where other work already holds 16 GiB gets the seats of 8 GiB."""
+    quiet = memory.pool_sizing(1, meminfo(24, 22))
+    busy = memory.pool_sizing(1, meminfo(24, 8))
+    assert quiet.rule == busy.rule == "memory"
+    assert busy.seats < quiet.seats / 2
+    assert busy.mem_available_mb == 8 * 1024 and busy.mem_total_mb == 24 * 1024
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+@pytest.mark.parametrize("available_gib", [3, 8, 22, 60])
+def test_a_full_pool_at_its_peak_fits_in_the_memory_it_was_given(
+    workers: int, available_gib: int
+) -> None:
+    """Every seat holding a CLI at its measured peak PSS, plus the worker itself, stays
+    within the worker's share of 3/4 of MemAvailable (above the two-seat floor)."""
+    sizing = memory.pool_sizing(workers, meminfo(24, available_gib))
+    assert sizing.budget_mb is not None and sizing.worker_pss_mb is not None
+    used_mb = sizing.seats * CLI_PEAK_PSS_BYTES / 2**20 + sizing.worker_pss_mb
+    if sizing.seats > memory.MIN_POOL:
+        assert used_mb <= sizing.budget_mb
+        assert used_mb * workers <= available_gib * 1024 * POOL_AVAILABLE_FRACTION
+        # ...and one more seat would not fit: the pool uses what it was given.
+        assert used_mb + CLI_PEAK_PSS_BYTES / 2**20 > sizing.budget_mb
+
+
+def test_the_peak_per_cli_is_at_least_the_peak_the_readme_reports() -> None:
+    """The sizing constant is never below a CLI peak the README's long benchmark figures
+    show (a re-measured, higher peak must raise it), nor the typical figure it replaced."""
+    readme = (REPO / "README.md").read_text()
+    peaks = [float(m) for m in re.findall(r'"cli_pss_mb_peak": ([0-9.]+)', readme)]
+    assert peaks, "the README shows bench.long's memory figures"
+    assert max(peaks) <= CLI_PEAK_PSS_BYTES / 2**20
+    assert CLI_PEAK_PSS_BYTES > CLI_PSS_BYTES
 
 
 def test_pool_size_leaves_room_for_the_worker_and_never_drops_below_two() -> None:
-    budget = pool_budget(24 * GIB)
-    assert pool_size(budget, own_bytes=CLI_PSS_BYTES) == pool_size(budget) - 1
+    budget = pool_budget(22 * GIB)
+    assert pool_size(budget, own_bytes=CLI_PEAK_PSS_BYTES) == pool_size(budget) - 1
     assert pool_size(0) == memory.MIN_POOL
 
 
-def test_default_sizing_beats_the_old_rule_on_a_host_where_its_cap_bound() -> None:
-    # The old rule on 24 GiB: min(10, RAM / 4 / 220 MB RSS) = 10 seats.
-    old = min(10, pool_budget(24 * GIB) // OLD_CLI_RSS_BYTES)
-    assert pool_size(pool_budget(24 * GIB), CLI_PSS_BYTES) >= 1.5 * old
+def test_unreadable_host_memory_falls_back_to_a_few_seats() -> None:
+    sizing = memory.pool_sizing(1, "nothing")
+    assert (sizing.seats, sizing.rule) == (memory.FALLBACK_POOL, "fallback")
 
 
 def test_default_pool_size_shares_the_budget_between_workers(
@@ -114,6 +161,10 @@ def test_healthz_reports_the_memory_of_the_live_clis(client: FlaskClient) -> Non
     pool = client.get("/healthz").get_json()["pool"]
     assert pool["live"] == 1
     assert pool["cli_memory"]["processes"] >= 1 and pool["cli_memory"]["pss_mb"] > 50
+    sizing = pool["sizing"]
+    assert sizing["rule"] == "memory" and sizing["seats"] == pool["max_live"]
+    assert sizing["cli_peak_pss_mb"] == CLI_PEAK_PSS_BYTES / 2**20
+    assert 0 < sizing["budget_mb"] < sizing["mem_available_mb"] <= sizing["mem_total_mb"]
 
 
 def test_long_benchmark_prints_one_json_line() -> None:

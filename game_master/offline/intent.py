@@ -75,7 +75,11 @@ VERBS: list[tuple[str, tuple[str, ...]]] = [
     ("inventory", ("inventory", "inv", "i", "items", "bag", "pack", "what do i have",
                    "what am i carrying", "backpack", "character", "stats", "sheet", "hp",
                    "hit points", "health", "how am i", "how hurt am i", "my hp",
-                   "check my health", "my wounds", "how much hp")),
+                   "check my health", "my wounds", "how much hp", "my bag", "my pack",
+                   "my backpack", "my inventory", "my things", "my stuff", "my items",
+                   "my pockets", "look in my bag", "look in my pack", "search my bag",
+                   "search my pack", "look through my bag", "what's in my bag",
+                   "what is in my bag", "what have i got", "what do i carry")),
     ("flee", ("flee", "run away", "retreat", "escape", "get away", "run for it", "back away",
               "break away")),
     ("unlock", ("unlock", "open", "pick the lock", "pick lock", "lockpick", "jimmy",
@@ -97,6 +101,14 @@ VERBS: list[tuple[str, tuple[str, ...]]] = [
             "proceed", "step", "cross", "row", "sail", "wade")),
 ]  # fmt: skip
 WHOLE_COMMANDS = {"i", "l", "x", "inv", "hp"}  # only when they are the whole command
+# Words a newcomer opens a line with before saying what they want ("hello? where am I",
+# "ok, check my bag"): the line is read without them, unless nothing is left to act on
+# ("hi there" stays a greeting).
+OPENERS = re.compile(
+    r"^\W*(?:hello|hi|hey|greetings|good (?:morning|evening|day)|excuse me|um+|uh+|so|ok"
+    r"|okay|well|alright|right|now|then)\b\W*",
+    re.IGNORECASE,
+)
 
 
 def _phrase_at(said: list[str], phrase: str) -> int:
@@ -169,7 +181,18 @@ def parse_intent(text: str, book: Notebook | None = None) -> Intent:
 
 
 def _parse(text: str, said: list[str], book: Notebook) -> Intent:
-    """The intent of a non-empty line."""
+    """The intent of a non-empty line, read past any opening word ("hello? where am I")."""
+    opener = OPENERS.match(text)
+    rest = text[opener.end() :] if opener else ""
+    if opener and words(rest):
+        intent = _parse(rest, words(rest), book)
+        if intent.kind != "unknown":
+            return intent
+    return _parse_line(text, said, book)
+
+
+def _parse_line(text: str, said: list[str], book: Notebook) -> Intent:
+    """The intent of a non-empty line as it stands."""
     recall = _recall(said)
     if recall is not None:
         return recall

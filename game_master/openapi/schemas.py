@@ -166,6 +166,19 @@ SCHEMAS: dict[str, Schema] = {
                 "items": ref("Turn"),
                 "description": "the active line, oldest first (its newest turns only)",
             },
+            "party": {
+                "type": "array",
+                "description": "every seat in seat order, with its character's sheet (null for a "
+                "spectator)",
+                "items": obj(
+                    ["player_id", "role", "character"],
+                    {
+                        "player_id": STRING,
+                        "role": {"enum": ["host", "player", "spectator"]},
+                        "character": nullable(OBJECT),
+                    },
+                ),
+            },
             "line": obj(
                 ["length", "older"],
                 {"branch_id": nullable(STRING), "length": INTEGER, "older": BOOLEAN},

@@ -333,7 +333,12 @@ class PartyTables(Database):
             return self._open_round(q, game_id, seconds)[0]
 
     def put_action(
-        self, game_id: str, player_id: str, message: str, seconds: float
+        self,
+        game_id: str,
+        player_id: str,
+        message: str,
+        seconds: float,
+        client_span: str | None = None,
     ) -> tuple[Round, list[str]]:
         """Store (or replace) a seated player's action for the open round, opening one if
         needed; the round and the actors still awaited. Committed before it returns, so the
@@ -347,21 +352,23 @@ class PartyTables(Database):
             if rnd.status != "open" and rnd.status != "failed":
                 raise RoundClosed(f"Round {rnd.number} is being resolved; wait for the next.")
             changed = q(
-                "UPDATE actions SET message = ?, updated_at = ? WHERE round_id = ? "
-                "AND player_id = ?",
+                "UPDATE actions SET message = ?, updated_at = ?, client_span = ? "
+                "WHERE round_id = ? AND player_id = ?",
                 message,
                 now,
+                client_span,
                 rnd.id,
                 player_id,
             ).rowcount
             if not changed:
                 q(
-                    "INSERT INTO actions (round_id, player_id, message, updated_at) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO actions (round_id, player_id, message, updated_at, client_span) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     rnd.id,
                     player_id,
                     message,
                     now,
+                    client_span,
                 )
             append_event(
                 q,
@@ -451,6 +458,15 @@ class PartyTables(Database):
             rnd.game_id,
         )
         return [{"player_id": r[0], "character_name": r[1], "message": r[2]} for r in rows]
+
+    def client_spans(self, round_id: str) -> dict[str, str]:
+        """The round's actions that continue a client's trace: player id → that span."""
+        rows = self.read_all(
+            "SELECT player_id, client_span FROM actions WHERE round_id = ? "
+            "AND client_span IS NOT NULL",
+            round_id,
+        )
+        return {r[0]: r[1] for r in rows}
 
     def actions_by_turn(self, game_id: str) -> dict[str, list[dict[str, Any]]]:
         """For every turn of the game that resolved a round: the actions it resolved."""

@@ -345,6 +345,7 @@ MIGRATIONS: list[tuple[int, list[Step]]] = [
                 player_id TEXT NOT NULL REFERENCES seats(player_id),
                 message TEXT NOT NULL,
                 updated_at DOUBLE PRECISION NOT NULL,
+                client_span TEXT,
                 PRIMARY KEY (round_id, player_id)
             )""",
             {

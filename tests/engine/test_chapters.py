@@ -54,17 +54,7 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(
     after a boundary is far smaller than the one before, requests never keep growing, and
     the context the SDK reports never passes the budget: a chapter closes when the next
     turn could pass it, not after."""
-    import claude_agent_sdk
-
-    real = claude_agent_sdk.ClaudeSDKClient.get_context_usage
-    measured: list[int] = []
-
-    async def recorded(self: Any) -> Any:
-        usage = await real(self)
-        measured.append(int(usage["totalTokens"]))
-        return usage
-
-    monkeypatch.setattr(claude_agent_sdk.ClaudeSDKClient, "get_context_usage", recorded)
+    measured = record_measurements(monkeypatch)
     client = small_budget.test_client()
     svc: GameService = small_budget.extensions["game_master"]
     svc.ensure_started()
@@ -79,6 +69,8 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(
         chapters.append(len(client.get(f"/api/games/{gid}").get_json()["chronicle"]))
     assert chapters[-1] >= 2, chapters
     assert len(measured) >= 23 and max(measured) < SMALL_BUDGET, measured
+    # Measured from each turn's own responses: the narrator was never asked to count.
+    assert count_requests(svc) == 0
     chronicle = client.get(f"/api/games/{gid}").get_json()["chronicle"]
     assert [c["number"] for c in chronicle] == list(range(1, len(chronicle) + 1))
     assert chronicle[0]["first_turn"] == 1
@@ -95,6 +87,49 @@ def test_a_long_game_crosses_chapters_and_its_requests_stay_bounded(
         assert grown[closed] < grown[closed - 1] * 0.8, (closed, sizes)
     first_close = chronicle[0]["last_turn"]
     assert max(sizes[first_close:]) <= max(sizes[:first_close]) * 1.15, sizes
+
+
+def record_measurements(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The context sizes the chapter decision is given, turn by turn (None: none came)."""
+    real = chapters.Chapters.after_turn
+    measured: list[Any] = []
+
+    async def recorded(self: Any, *args: Any, context_tokens: int | None = None) -> None:
+        measured.append(context_tokens)
+        await real(self, *args, context_tokens=context_tokens)
+
+    monkeypatch.setattr(chapters.Chapters, "after_turn", recorded)
+    return measured
+
+
+def count_requests(svc: GameService) -> int:
+    """How many /v1/messages/count_tokens requests the narrator got."""
+    assert svc.narrator is not None
+    paths = [str(r["path"]).split("?")[0] for r in list(svc.narrator.requests)]
+    return sum(p.endswith("/count_tokens") for p in paths)
+
+
+def test_the_context_is_measured_from_the_turns_last_response(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After each turn the context's size is what its last model request carried (input,
+    cache reads and writes, from that response's usage), as the CLI would count it, and
+    measuring costs no request of its own: no count_tokens call reaches the model's API."""
+    measured = record_measurements(monkeypatch)
+    app = make_app(GM_CONTEXT_BUDGET_TOKENS="100000")
+    client = app.test_client()
+    svc: GameService = app.extensions["game_master"]
+    svc.ensure_started()
+    gid = new_game(client)
+    for n, message in enumerate(("look around", "take the bread", "go east")):
+        assert svc.narrator is not None
+        seen = len(svc.narrator.requests)
+        play(client, gid, message)
+        assert eventually(lambda n=n: len(measured) == n + 1)  # measured after the answer
+        last = narrator_requests(svc, seen)[-1]
+        assert measured[-1] == request_input_tokens(last), measured
+    assert len(measured) == 3 and measured[0] < measured[1] < measured[2], measured
+    assert count_requests(svc) == 0
 
 
 def test_rewinding_into_a_chapter_leaves_it_out_of_the_chronicle(small_budget: Flask) -> None:
@@ -121,9 +156,15 @@ def test_a_failed_measurement_never_fails_the_turn(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The SDK cannot report the context once: that turn completes, the failure is logged,
-    and the next turn measures again (and, past the budget, closes the chapter)."""
+    """When the turn's responses carry no usage (an older CLI, a gateway that strips it)
+    the context is counted by the SDK; it cannot report it once: that turn completes, the
+    failure is logged, and the next turn measures again (and, past the budget, closes the
+    chapter)."""
     import claude_agent_sdk
+
+    from game_master import turn_reader
+
+    monkeypatch.setattr(turn_reader, "context_size", lambda usage: None)
 
     real = claude_agent_sdk.ClaudeSDKClient.get_context_usage
     calls: list[int] = []
@@ -185,7 +226,8 @@ def test_a_fact_from_an_early_chapter_is_recalled_after_the_boundary_and_a_resta
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def tiny_budget(request: pytest.FixtureRequest, make_app: Callable[..., Flask]) -> Flask:
-    """An offline app whose context passes the budget every turn (just above the fixed prompt): a chapter per turn."""
+    """An offline app whose context passes the budget (just above the fixed prompt) every
+    turn: a chapter per turn."""
     db = {"DATABASE_URL": request.getfixturevalue("pg_url")} if request.param != "sqlite" else {}
     return make_app(GM_CONTEXT_BUDGET_TOKENS=chapter_per_turn_budget(), **db)
 

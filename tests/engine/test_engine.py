@@ -13,7 +13,7 @@ from flask import Flask
 from game_master.events import StateEvent, TextDelta, ToolEvent, TurnCompleted, TurnStarted
 from game_master.offline import Reply
 from game_master.service import GameService
-from game_master.session_store import SqlSessionStore
+from game_master.store.session import SqlSessionStore
 from game_master.testing.stubs import ScriptedStub, result_text, tool_results
 from game_master.tools import TOOLS
 

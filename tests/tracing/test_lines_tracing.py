@@ -112,7 +112,8 @@ def test_an_arc_is_a_span_under_the_game(
     trace: the arc's summary its output, its level, chapters and turns its metadata."""
     monkeypatch.setattr(chapters, "ARC_SPAN", 2)
     monkeypatch.setattr(chapters, "KEEP_CHAPTERS", 1)
-    app = make_app(GM_CONTEXT_BUDGET_TOKENS=chapter_per_turn_budget())  # a chapter closes every turn
+    # A chapter closes every turn.
+    app = make_app(GM_CONTEXT_BUDGET_TOKENS=chapter_per_turn_budget())
     client = app.test_client()
     gid = new_game(client)
     first = play(client, gid, "look around")

@@ -4,6 +4,7 @@ replay. Real servers with two workers are in tests/deploy/test_party_workers.py.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -21,9 +22,10 @@ BROWSER = {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
 @pytest.fixture(params=["sqlite", "postgresql"])
 def party_app(request: pytest.FixtureRequest, make_app: Callable[..., Flask]) -> Flask:
     """An offline app on SQLite or on PostgreSQL."""
+    # A short heartbeat: Table.events reads the stream up to its first quiet tick.
     if request.param == "postgresql":
-        return make_app(DATABASE_URL=request.getfixturevalue("pg_url"))
-    return make_app()
+        return make_app(DATABASE_URL=request.getfixturevalue("pg_url"), GM_SSE_HEARTBEAT_S="0.3")
+    return make_app(GM_SSE_HEARTBEAT_S="0.3")
 
 
 def auth(credential: str) -> dict[str, str]:
@@ -330,3 +332,84 @@ def test_a_joined_game_is_on_that_browsers_list(party_app: Flask) -> None:
     # The cookie's credential acts for the guest's own seat.
     acted = guest.post(f"/api/games/{game_id}/actions", json={"message": "I wave"}, headers=BROWSER)
     assert acted.status_code == 202
+
+
+def test_the_round_resolves_when_its_time_runs_out(make_app: Callable[..., Flask]) -> None:
+    """GM_ROUND_SECONDS after the first action the round resolves by itself (a timer in
+    the runtime; nobody asks), and the player who did not act passes."""
+    app = make_app(GM_ROUND_SECONDS="0.5")
+    table = Table(app.test_client())
+    odo, _ = table.seat("Odo")
+    assert table.act(table.host, "I keep watch").get_json()["waiting_for"] == [odo]
+    game = table.settled(1)  # reads only the game JSON, which never resolves a round
+    assert game["turns"][-1]["actions"][1]["message"] is None
+
+
+def test_an_overdue_round_resolves_on_the_next_look(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round whose timer is gone (its worker restarted) resolves on any worker's next
+    request for the table once its deadline passed."""
+    import game_master.party as party
+
+    monkeypatch.setattr(party.PartyUseCases, "arm_timer", lambda self, rnd: None)
+    app = make_app(GM_ROUND_SECONDS="0.2")
+    table = Table(app.test_client())
+    table.seat("Odo")
+    table.act(table.host, "I keep watch")
+    store = app.extensions["game_master"].store
+    rnd = store.current_round(table.game_id)
+    deadline = time.monotonic() + 10
+    while time.time() <= rnd.deadline and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for the clock to pass the deadline, with a bound
+    assert store.current_round(table.game_id).status == "open"
+    table.party()
+    assert table.settled(1)["turns"][-1]["actions"][0]["message"] == "I keep watch"
+
+
+def test_retry_is_the_hosts_and_every_seat_hears_of_it(party_app: Flask) -> None:
+    """A player's retry or rewind is 403; the host retells the round from the players' own
+    words (the new telling lists the same actions, and the model got one envelope per seat),
+    and the stream tells every seat (line.changed)."""
+    table = Table(party_app.test_client())
+    _, odo_cred = table.seat("Odo")
+    table.act(table.host, "I bar the door")
+    table.act(odo_cred, "I read the runes")
+    first = table.settled(1)["turns"][-1]
+    retry = f"/api/games/{table.game_id}/turns/{first['id']}/retry"
+    refused = table.client.post(retry, json={}, headers=auth(odo_cred))
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "not_your_seat"
+    rewind = table.client.post(
+        f"/api/games/{table.game_id}/rewind", json={"to_turn": 0}, headers=auth(odo_cred)
+    )
+    assert rewind.status_code == 403
+    svc = party_app.extensions["game_master"]
+    before = len(svc.narrator.requests.snapshot())
+    retold = table.client.post(retry, json={}, headers=auth(table.host))
+    assert retold.status_code == 200, retold.get_data(as_text=True)
+    turns = table.game()["turns"]
+    assert turns[-1]["id"] == retold.get_json()["turn_id"]
+    assert turns[-1]["actions"] == first["actions"]
+    sent = json.dumps([r["body"] for r in svc.narrator.requests.snapshot()[before:]])
+    assert sent.count("I bar the door") >= 1 and sent.count('Character \\"Odo\\"') >= 1
+    names = [n for n, d in table.events(odo_cred, 0) if n == "line.changed"]
+    assert names == ["line.changed"]
+
+
+def test_typing_and_presence_reach_the_table(party_app: Flask) -> None:
+    """A player's typing shows in /party and on the stream; a spectator never types."""
+    table = Table(party_app.test_client())
+    odo, odo_cred = table.seat("Odo")
+    _, watcher = table.seat("Pip", role="spectator")
+    url = f"/api/games/{table.game_id}/typing"
+    assert table.client.post(url, json={"typing": True}, headers=auth(odo_cred)).status_code == 204
+    seats = {s["player_id"]: s for s in table.party(watcher)["seats"]}
+    assert seats[odo]["typing"] is True and seats[odo]["role"] == "player"
+    assert table.client.post(url, json={"typing": True}, headers=auth(watcher)).status_code == 403
+    events = table.events(watcher, 0)
+    assert ("typing", {"player_id": odo, "typing": True}) in events
+    joined = [d for n, d in events if n == "presence" and d.get("joined")]
+    assert [d["name"] for d in joined] == ["Odo", "Pip"]
+    # The stream that read them marked the watcher online while it was open.
+    online = [d for n, d in table.events(odo_cred, 0) if n == "presence" and "online" in d]
+    assert online
