@@ -201,8 +201,8 @@ def test_a_ts_player_completes_a_round_on_the_real_server_in_one_trace(
     """Gunicorn and the offline narrator: the host makes a game and a player invite over the
     API; the TS client joins with the invite URL (interactive), the host acts, the client's
     action completes the round; the client prints the round's narration from the table stream,
-    and the server's round (a ``turn`` span with a ``player_action`` per seat) continues the
-    client's trace under its ``client_turn``."""
+    and the server's round (a ``turn`` span with a ``player_action`` per seat) and the client's
+    own ``player_action`` continue the client's trace under its ``client_turn``."""
     with BraintrustRecorder() as recorder:
         env = tracing_env(recorder, f"sqlite:///{tmp_path / 'shared.db'}")
         server = Gunicorn(tmp_path / "server", **env).start()
@@ -260,7 +260,12 @@ def test_a_ts_player_completes_a_round_on_the_real_server_in_one_trace(
         [turn] = [s for s in spans.values() if name(s) == "turn"]
         assert chain_to_root(spans, turn) == ["turn", "client_turn", "client_conversation"]
         actions = [s for s in spans.values() if name(s) == "player_action"]
-        assert len(actions) == 2 and all(parent_of(s) == turn["span_id"] for s in actions)
+        # One per seat under the round's turn; and the client's own action continues its
+        # client_turn when it is submitted.
+        assert len([s for s in actions if parent_of(s) == turn["span_id"]]) == 2
+        [client_turn] = [s for s in spans.values() if name(s) == "client_turn"]
+        mine = [s for s in actions if parent_of(s) == client_turn["span_id"]]
+        assert [s["input"] for s in mine] == ["I keep watch by the well"]
         # The round's narration was printed as the table streamed it, and logged on the root.
         [told] = root["output"]["turns"]
         assert told["message"] == "I keep watch by the well"
