@@ -211,6 +211,12 @@ export function sentAction(t) {
   return sent;
 }
 
+/** Put this seat's sent action back in the empty action box (after a reload), to edit. */
+export function restoreSentAction(t) {
+  const sent = sentAction(t);
+  if (sent && !ui.input.value.trim()) ui.input.value = sent.message;
+}
+
 /** Empty the action box of the action just told (the player's new words stay). */
 export function clearToldAction(t) {
   const sent = sentAction(t);

@@ -10,7 +10,7 @@ import { api, ApiError, gamePath } from "./api.js";
 import { renderGame } from "./game.js";
 import {
   applyParty, clearToldAction, currentTable, isParty, refreshParty, render, resolveNow,
-  roundFrom, setTable, stopTyping, tick,
+  restoreSentAction, roundFrom, setTable, stopTyping, tick,
 } from "./party.js";
 import * as state from "./state.js";
 import { addErrorEntry, addGmEntry, scrollStory } from "./story.js";
@@ -173,6 +173,7 @@ export async function enterTable(game) {
   if (currentTable() !== t) return;
   applyParty(t, party);
   render();
+  restoreSentAction(t);
   if (isParty(t) && t.me.role !== "spectator") focusComposer();
   follow(t);
   t.clock = setInterval(tick, 1000);

@@ -148,6 +148,7 @@ def test_three_browsers_play_two_rounds(serve: Any, new_page: Any, window: Any) 
     expect(player.locator("#seats .seat")).to_have_count(3)
     expect(player.locator("#round-status")).to_contain_text("waiting for Mara")
     expect(player.locator("#action-sent")).to_contain_text("I climb the bell tower")
+    expect(player.locator("#turn-input")).to_have_value("I climb the bell tower")  # to edit
     expect(player.locator("#story .entry-round")).to_have_count(1)
     assert narration_of(player, 0) == first
     player.evaluate(WATCH_STREAM)
