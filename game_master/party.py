@@ -40,6 +40,7 @@ from .errors import (
 )
 from .events import LINE_CHANGED, TurnCompleted, TurnError
 from .inputs import parse_new_game, validate_message
+from .rules import party as party_rules
 from .runtime import TurnHandle
 from .store import GameRecord, Round, Seat, TableEvent
 from .table import TableFeed
@@ -176,6 +177,9 @@ class PartyUseCases:
         if seat.role == "host":
             raise NotYourSeat("The host cannot leave the game; archive it instead.")
         self.store.leave_seat(game_id, seat.player_id)
+        if seat.character is not None:
+            name = str(seat.character["name"])
+            self.store.update_state(game_id, lambda s: party_rules.remove_companion(s, name))
         self.feed.published(game_id)
 
     # ------------------------------------------------------------------ invites
@@ -236,6 +240,9 @@ class PartyUseCases:
             max_actors=self.settings.party_seats,
             invite_hash=credential_hash(token),
         )
+        if character is not None:
+            # The game state holds every seated character: tools can name this one.
+            self.store.update_state(game_id, lambda s: party_rules.add_companion(s, character))
         self.feed.published(game_id)
         return Joined(seat, credential)
 

@@ -47,6 +47,10 @@ TEMPLATES: dict[str, list[str]] = {
         "Fortune cannot be '{value}': it favours you, frowns on you, or neither.",
         "The dice know no luck called '{value}'.",
     ],
+    "unknown_character": [
+        "No one in the party answers to {character}.",
+        "There is nobody called {character} in the party.",
+    ],
     "unknown_skill": [
         "No one knows a skill called {skill}.",
         "There is no skill called {skill} in this world.",

@@ -25,6 +25,7 @@ PLAYER_WORDS: dict[str, str] = {
     "dice_modifier": "That bonus is too large.",
     "bad_advantage": "No such kind of luck.",
     "unknown_skill": "No skill called {skill}.",
+    "unknown_character": "No one in the party is called {character}.",
     "dc_range": "That difficulty is out of range.",
     "hp_amount": "Too much harm or healing at once.",
     "unknown_condition": "No condition called {condition}.",

@@ -38,6 +38,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "dice_modifier": ("modifier", "max"),
     "bad_advantage": ("value",),
     "unknown_skill": ("skill",),
+    "unknown_character": ("character", "party"),
     "dc_range": ("dc", "min", "max"),
     "hp_amount": ("amount", "max"),
     "unknown_condition": ("condition", "known"),

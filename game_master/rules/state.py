@@ -42,6 +42,9 @@ class GameState:
     fight: dict[str, Any] | None = None  # {"round", "order": [{"id", "initiative"}]}
     unlocked: list[str] = field(default_factory=list)  # "location:direction" of opened locks
     came_from: str | None = None  # the place the character last came from
+    # Party play: the other seated characters' sheets (``character`` is the host's); a tool
+    # that names one acts on it (rules/party.py). A solo game has none.
+    companions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for the store."""

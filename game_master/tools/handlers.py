@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 from .. import rules
 from ..lore import lore_index
 from ..rules import GameState, Scenario, combat, locks, people
+from ..rules.party import acting_as
 from ..rules.rest import short_rest
 from . import args as a
 
@@ -42,6 +43,54 @@ class StateStore(Protocol):
 
 
 Handler = Callable[[StateStore, str, Scenario, dict[str, Any]], dict[str, Any]]
+
+
+class AsCharacter:
+    """A StateStore whose states show the named party member as ``state.character``
+    (rules/party.acting_as), so a handler written for one character acts on that one."""
+
+    def __init__(self, store: StateStore, name: str) -> None:
+        """Wrap ``store`` for the character called ``name``."""
+        self.store = store
+        self.name = name
+
+    def read_state(self, game_id: str) -> GameState:
+        """The state as the named character sees it (a copy; nothing is saved)."""
+        state = self.store.read_state(game_id)
+        with acting_as(state, self.name) as seen:
+            return GameState.from_dict(seen.to_dict())
+
+    def update_state(
+        self,
+        game_id: str,
+        change: Callable[[GameState], T],
+        record: Callable[[T], dict[str, Any]] | None = None,
+    ) -> T:
+        """``change`` applied with the named character in place, then written back."""
+
+        def as_them(state: GameState) -> T:
+            with acting_as(state, self.name) as seen:
+                return change(seen)
+
+        return self.store.update_state(game_id, as_them, record)
+
+    def search_story(
+        self, game_id: str, query: str, *, limit: int = 5, line_only: bool = True
+    ) -> list[dict[str, Any]]:
+        """As the wrapped store."""
+        return self.store.search_story(game_id, query, limit=limit, line_only=line_only)
+
+
+def for_character(handler: Handler) -> Handler:
+    """``handler`` taking an optional ``character`` argument: the party member it acts on
+    (absent, or the host's name: the game's own character, as in a solo game)."""
+
+    def run(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:
+        name = a.text(x, "character", False)
+        return handler(AsCharacter(store, name) if name else store, gid, sc, x)
+
+    run.__doc__ = handler.__doc__
+    return run
 
 
 def roll(store: StateStore, gid: str, sc: Scenario, x: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ The MCP server, the allowed-tool names, the prompt, the page and the scorers all
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import handlers as h
@@ -62,6 +62,15 @@ ADVANTAGE_SCHEMA = {
     "description": "Roll twice and keep the higher (advantage) or lower (disadvantage).",
 }
 ITEM_SCHEMA = _obj({"item": {"type": "string"}}, ["item"])
+CHARACTER = {
+    "type": "string",
+    "description": "In a party game, which character (by name); leave out for the player's own.",
+}
+
+
+def names_character(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with the optional ``character`` argument (a solo game never needs it)."""
+    return {**schema, "properties": {**schema["properties"], "character": CHARACTER}}
 
 
 # ----------------------------------------------------------------------------- the tools
@@ -103,7 +112,7 @@ _SPECS = [
             },
             ["skill", "dc"],
         ),
-        h.check,
+        h.for_character(h.check),
         kind="chance",
         when="for any risky or uncertain action, with a DC by difficulty "
         "(5 easy, 10 medium, 15 hard, 20 very hard)",
@@ -116,7 +125,7 @@ _SPECS = [
         "get_character",
         "Read the character sheet: HP, abilities, skills, conditions, inventory, goal.",
         _obj({}, []),
-        h.sheet,
+        h.for_character(h.sheet),
         kind="read",
         when="to read the sheet before relying on HP, abilities or inventory",
         label="Character sheet",
@@ -132,7 +141,7 @@ _SPECS = [
             },
             ["amount"],
         ),
-        h.hp,
+        h.for_character(h.hp),
         kind="world",
         when="for every wound and every healing outside a fight (fights deal their own)",
         label="Hit points",
@@ -148,7 +157,7 @@ _SPECS = [
             {"condition": {"type": "string"}, "active": {"type": "boolean"}},
             ["condition", "active"],
         ),
-        h.condition,
+        h.for_character(h.condition),
         kind="world",
         when="when a condition starts or ends",
         label="Condition",
@@ -329,6 +338,12 @@ _SPECS = [
     ),
 ]
 
+# The tools that act on a character take an optional ``character`` (party play).
+ACT_ON_A_CHARACTER = ("ability_check", "get_character", "change_hp", "set_condition")
+_SPECS = [
+    replace(spec, schema=names_character(spec.schema)) if spec.name in ACT_ON_A_CHARACTER else spec
+    for spec in _SPECS
+]
 TOOLS: dict[str, ToolSpec] = {spec.name: spec for spec in _SPECS}
 ALLOWED_TOOL_NAMES = [spec.full_name for spec in TOOLS.values()]
 

@@ -81,6 +81,7 @@ CODES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "no_such_person": ({"person": "Bob", "here": ["Mara"]}, ["Bob", "Mara"]),
     "not_known": ({"what": "the docks"}, ["the docks"]),
     "character_down": ({"successes": 0, "failures": 1}, []),
+    "unknown_character": ({"character": "Zed", "party": ["Mara", "Odo"]}, ["Zed"]),
     "no_hit_dice": ({}, ["hit dice"]),
 }
 
