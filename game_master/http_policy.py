@@ -98,8 +98,9 @@ def guard_api() -> None:
 
 # ---------------------------------------------------------------------- rate limits
 
-# Requests that play a turn (and so start the model) count against the turn limit.
-TURN_ENDPOINTS = ("game_master.play_turn", "game_master.retry_turn")
+# Requests that play a turn (and so start the model) count against the turn limit; a party
+# round's resolve does too (an action resolves a round only when every seat has acted).
+TURN_ENDPOINTS = ("game_master.play_turn", "game_master.retry_turn", "game_master.resolve_round")
 
 
 def _rate_bucket() -> tuple[str, int]:

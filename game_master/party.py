@@ -395,6 +395,15 @@ class PartyUseCases:
             self._timers[key] = timer
         timer.start()
 
+    def stop(self) -> None:
+        """Shutdown: cancel this process's round timers (any worker's next look at an
+        overdue round resolves it) and end its table streams."""
+        with self._timers_lock:
+            timers, self._timers = list(self._timers.values()), {}
+        for timer in timers:
+            timer.cancel()
+        self.feed.stop()
+
     def _deadline(self, game_id: str, key: str) -> None:
         """The timer's end: resolve the round if it is still open and overdue."""
         with self._timers_lock:

@@ -131,7 +131,7 @@ class GameService:
     def shutdown(self, grace_s: float | None = None) -> None:
         """Finish running turns within the grace period and stop every CLI process."""
         grace = self.settings.shutdown_grace_s if grace_s is None else grace_s
-        self.party.feed.stop()
+        self.party.stop()
         if self.runtime is not None and self._pid == os.getpid():
             self.runtime.stop(grace)
         self.runtime = None

@@ -105,11 +105,20 @@ def caller(game_id: str) -> Caller:
     )
 
 
+# A cookie holds about 4 KB: the credentials of this many joined games at most. Past it one
+# is dropped (the session serializer keeps no order); that seat stays, and the game stays
+# on the browser's list, but acting there needs joining again.
+COOKIE_SEATS = 20
+
+
 def remember_seat(game_id: str, credential: str) -> None:
-    """Keep a browser's credential for this game in its signed cookie."""
+    """Keep a browser's credential for a game it joined in its signed cookie."""
     seats = session.get("seats")
     seats = dict(seats) if isinstance(seats, dict) else {}
+    seats.pop(game_id, None)
     seats[game_id] = credential
+    while len(seats) > COOKIE_SEATS:
+        seats.pop(next(iter(seats)))
     session["seats"] = seats
     session.permanent = True
 
@@ -182,10 +191,9 @@ def create_game() -> tuple[Response, int]:
     svc = service()
     browser = owner(create=True) if from_browser() else None
     game = svc.create_game(payload, owner=browser)
-    # The creator is the host: an API client keeps the credential, a browser its cookie.
+    # The creator is the host: an API client keeps the credential; a browser is known as
+    # the game's owner by its cookie already, so the cookie does not grow with every game.
     credential = svc.party.seat_host(game, browser)
-    if browser is not None:
-        remember_seat(game.id, credential)
     return jsonify({**svc.views.game(game), "credential": credential}), 201
 
 
