@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from flask import Response, jsonify, request, session
+from flask import Response, jsonify, render_template, request, session
 
 from .errors import InviteNotFound, RoundClosed
+from .party import credential_hash
 from .store import TableEvent
 from .web import (
     bp,
@@ -48,9 +49,15 @@ def check_token(token: str) -> str:
 
 
 @bp.get("/join/<token>")
-def join_page(token: str) -> str:
-    """The page, which joins with the invite in its address (the page's script does)."""
-    return page()
+def join_page(token: str) -> str | tuple[str, int]:
+    """The page, which joins with the invite in its address (the page's script does): it
+    opens on what the invite asks for (a character for a player, a name for a spectator). A
+    revoked or expired invite is a 404 page saying so."""
+    try:
+        _, role = service().party.store.live_invite(credential_hash(check_token(token)))
+    except InviteNotFound:
+        return render_template("invite_gone.html", offline=service().offline), 404
+    return page(invite={"token": token, "role": role})
 
 
 @bp.post("/api/games/<game_id>/invites")

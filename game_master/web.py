@@ -126,12 +126,13 @@ def remember_seat(game_id: str, credential: str) -> None:
 # ---------------------------------------------------------------------- pages
 
 
-def page(game_id: str | None = None) -> str:
+def page(game_id: str | None = None, invite: dict[str, str] | None = None) -> str:
     """The page (start screen and game screen) with the data blocks its script reads; with
-    ``game_id`` it opens on that game."""
+    ``game_id`` it opens on that game, with ``invite`` ({token, role}) on joining with it."""
     return render_template(
         "index.html",
         game_id=game_id,
+        invite=invite,
         offline=service().offline,
         tools=page_catalog(),
         creation=rules.creation_rules(),

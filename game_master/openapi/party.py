@@ -155,7 +155,13 @@ def party_paths(
                 "summary": "The page that joins a party game with an invite",
                 "responses": {
                     "200": {
-                        "description": "The page.",
+                        "description": "The page, on the invite's form (a character for a "
+                        "player, a name for a spectator).",
+                        "content": {"text/html": {"schema": STRING}},
+                    },
+                    "404": {
+                        "description": "A revoked, expired or unknown invite: a page saying "
+                        "the invite is closed.",
                         "content": {"text/html": {"schema": STRING}},
                     },
                     **error_responses(405),

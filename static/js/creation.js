@@ -20,6 +20,9 @@ const ui = {
   options: $("scenario-options"),
 };
 let onCreated = () => {};
+// What the form's submit does with its body: by default, make a new game and open it.
+// Joining a party (invite.js) swaps in taking a seat with the character.
+let submitBody = null;
 
 /** The chosen ability method: "class" (the class's own scores), standard_array or point_buy. */
 function method() {
@@ -48,7 +51,7 @@ function newGameBody(name) {
   if (backstory) character.backstory = backstory;
   const body = { character };
   const scenario = ui.form.querySelector('input[name="scenario"]:checked');
-  if (scenario) body.scenario = scenario.value;
+  if (scenario && !submitBody) body.scenario = scenario.value;
   return body;
 }
 
@@ -166,7 +169,7 @@ async function loadScenarios() {
     card.append(input, text);
     ui.options.appendChild(card);
   }
-  ui.picker.hidden = false;
+  ui.picker.hidden = ui.picker.dataset.hiddenForJoin === "true";
 }
 
 function showError(message) {
@@ -190,12 +193,23 @@ async function startGame(event) {
   }
   ui.start.disabled = true;
   try {
-    onCreated(await api("POST", "/api/games", newGameBody(name)));
+    const body = newGameBody(name);
+    if (submitBody) await submitBody(body);
+    else onCreated(await api("POST", "/api/games", body));
   } catch (err) {
     showError(err.message);
   } finally {
     ui.start.disabled = false;
   }
+}
+
+/** Use the form to make a character for ``submit(body)`` (body: {character}) under the
+ * button's ``label``: the adventure is the host's, so the picker hides. */
+export function useCreationFor(submit, label) {
+  submitBody = submit;
+  ui.start.textContent = label;
+  ui.picker.dataset.hiddenForJoin = "true";
+  ui.picker.hidden = true;
 }
 
 /** A fresh form: no name, the first class, the class's own scores, the default adventure. */

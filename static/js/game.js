@@ -8,8 +8,8 @@ import { el } from "./dom.js";
 import { renderState } from "./panel.js";
 import * as state from "./state.js";
 import {
-  addChronicle, addErrorEntry, addGmEntry, addPlayerEntry, clearStory, finishGmEntry, place,
-  scrollStory, showOutcome,
+  addChronicle, addErrorEntry, addGmEntry, addPlayerEntry, addRoundEntry, clearStory,
+  finishGmEntry, place, scrollStory, showOutcome,
 } from "./story.js";
 import { attachTurn, sendTurn, showGameError } from "./turn.js";
 
@@ -48,7 +48,8 @@ export function renderGame(game) {
 
 /** One stored turn: the player's entry, then the reply (or its error); ``before`` for paging. */
 function renderHistoryTurn(turn, before, logTools = true) {
-  const playerLi = addPlayerEntry(turn.player_message || "", before);
+  const playerLi = Array.isArray(turn.actions) && turn.actions.length
+    ? addRoundEntry(turn.actions, before) : addPlayerEntry(turn.player_message || "", before);
   if (logTools) for (const call of turn.tool_calls || []) addLogEntry(call);
   let li;
   if (turn.status === "completed") {
@@ -91,7 +92,8 @@ async function followRunning() {
     const last = turns[turns.length - 1];
     const shown = state.latestTurn();
     if (last && last.status === "running" && shown && shown.id === last.id && shown.li._text) {
-      shown.li._text.data = last.narration || "";
+      // A party's table stream may be filling it as it streams (table.js): leave it be.
+      if (!shown.li._live) shown.li._text.data = last.narration || "";
       continue;
     }
     renderGame(fresh);

@@ -22,13 +22,20 @@ const ui = {
   title: $("scenario-title"),
   newGame: $("new-game-button"),
   lines: $("lines-button"),
+  invite: $("invite-button"),
 };
 const leaving = []; // what to stop when the page leaves a game
+const entering = []; // what to start when the page shows a game
 let navigation = 0; // counts changes of screen; an answer for an older one is dropped
 
 /** Call ``fn()`` whenever the page leaves a game (another screen, or another game). */
 export function onLeaveGame(fn) {
   leaving.push(fn);
+}
+
+/** Call ``fn(game)`` whenever the page shows a game (opened, not redrawn). */
+export function onEnterGame(fn) {
+  entering.push(fn);
 }
 
 function leaveGame() {
@@ -46,6 +53,7 @@ function setScreen(name) {
   ui.game.hidden = name !== "game";
   ui.newGame.hidden = name !== "game";
   ui.lines.hidden = name !== "game";
+  ui.invite.hidden = true; // the host's, once the party is read (party.js)
 }
 
 /** The start screen: a fresh new-game form and this browser's games. */
@@ -77,6 +85,7 @@ export function showGame(game, { push = false } = {}) {
   renderGame(game);
   scrollStory(true);
   focusComposer();
+  for (const fn of entering) fn(game);
 }
 
 /** Open a game by its id (a saved game, or the address); the start screen says why not. */

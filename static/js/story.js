@@ -47,6 +47,23 @@ export function addPlayerEntry(message, before) {
   return place(li, before);
 }
 
+/** A party's round: each seat's action in seat order (a pass says so), as one entry. */
+export function addRoundEntry(actions, before) {
+  const li = el("li", "entry entry-player entry-round");
+  li.appendChild(el("p", "speaker", "The table"));
+  const list = el("ul", "round-actions");
+  for (const action of actions) {
+    const item = el("li", "round-action");
+    item.appendChild(el("strong", "round-actor", `${action.character_name || "Someone"}: `));
+    const said = typeof action.message === "string" ? action.message : null;
+    item.appendChild(el("span", said === null ? "round-pass muted" : "round-said",
+      said === null ? "passes" : said));
+    list.appendChild(item);
+  }
+  li.appendChild(list);
+  return place(li, before);
+}
+
 /** A game master entry; its text lives in one text node (li._text) that a stream appends to. */
 export function addGmEntry(text, before) {
   const li = el("li", "entry entry-gm");

@@ -80,6 +80,12 @@ export function observeNarration(observer) {
   observers.add(observer);
 }
 
+/** A party's round begins (``"begin"``) or ends (``"end"``) on the table stream: its
+ * narration's followers hear it as a turn's (table.js; the text comes through the table). */
+export function narrateRound(method) {
+  narrate(method);
+}
+
 function narrate(method, arg) {
   for (const observer of observers) {
     try {
@@ -187,6 +193,15 @@ export function attachTurn(li, turn) {
   li.dataset.turn = String(turn.number);
 }
 
+// At a party's table the composer is the player's action box: what it sends is an action
+// for the round (party.js), not a turn played at once.
+let sendAction = null;
+
+/** Make the composer send ``send(message)`` (a party's action), or turns again (null). */
+export function useComposerFor(send) {
+  sendAction = send;
+}
+
 function submitTurn(event) {
   if (event) event.preventDefault();
   if (state.held() || state.outcome) return;
@@ -195,7 +210,8 @@ function submitTurn(event) {
     ui.input.focus();
     return;
   }
-  sendTurn(message);
+  if (sendAction) sendAction(message);
+  else sendTurn(message);
 }
 
 // ------------------------------------------------------------------ the composer and errors

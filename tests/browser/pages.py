@@ -120,3 +120,55 @@ def watch_story(page: Any) -> None:
             }).observe(busy, {attributes: true});
         }"""
     )
+
+
+# --------------------------------------------------------------------------- party play
+
+
+def make_invite(page: Any, role: str) -> str:
+    """As the host on a game's page: make a ``role`` invite in the invite dialog; its link."""
+    if not page.locator("#invite-dialog").is_visible():
+        page.click("#invite-button")
+    items = page.locator(f"#invite-list .invite-item[data-role={role}]")
+    before = items.count()
+    page.click(f"#invite-{role}")
+    expect(items).to_have_count(before + 1)
+    return str(items.last.locator(".invite-link").input_value())
+
+
+def join_as_player(page: Any, link: str, name: str, cls: str = "rogue") -> str:
+    """Open an invite's link, make a character and take the seat; the game's id."""
+    page.goto(link)
+    expect(page.locator("#start-heading")).to_have_text("Join the table")
+    page.fill("#character-name", name)
+    page.select_option("#character-class", cls)
+    page.click("#start-button")
+    expect(page).to_have_url(GAME_URL)
+    expect(page.locator("#table-panel")).to_be_visible()
+    return game_id(page)
+
+
+def join_as_spectator(page: Any, link: str, name: str) -> str:
+    """Open a spectator invite's link, give a name and sit down to watch; the game's id."""
+    page.goto(link)
+    expect(page.locator("#spectate-form")).to_be_visible()
+    page.fill("#spectator-name", name)
+    page.click("#spectate-button")
+    expect(page).to_have_url(GAME_URL)
+    expect(page.locator("#table-panel")).to_be_visible()
+    return game_id(page)
+
+
+def act(page: Any, message: str, last: bool = False) -> None:
+    """Send this seat's action for the round (Enter in the action box). Unless it is the
+    ``last`` awaited one (which resolves the round at once), wait until the page shows it
+    as this seat's sent action."""
+    page.fill("#turn-input", message)
+    page.press("#turn-input", "Enter")
+    if not last:
+        expect(page.locator("#action-sent")).to_contain_text(message)
+
+
+def told_rounds(page: Any) -> Any:
+    """The game master's replies of resolved rounds (not the intro, not one still streaming)."""
+    return page.locator("#story .entry-gm:not(.intro):not(.streaming)")

@@ -14,7 +14,18 @@ import pytest
 
 from game_master.testing import in_ci
 
-from .pages import close_sheet, expect, game_id, open_sheet, play, start_game
+from .pages import (
+    act,
+    close_sheet,
+    expect,
+    game_id,
+    join_as_player,
+    join_as_spectator,
+    make_invite,
+    open_sheet,
+    play,
+    start_game,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -160,3 +171,55 @@ def test_every_screen_passes_axe(serve: Any, axe_page: Any, phone: bool) -> None
         assert_accessible(theirs, "the not-your-game page")
     finally:
         other.close()
+
+
+def axe_context_page(browser: Any, viewport: Any) -> tuple[Any, Any]:
+    """A page in a fresh browser context (another person) that can load axe-core."""
+    ctx = browser.new_context(viewport=viewport)
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    page.route(
+        "**" + AXE_PATH,
+        lambda route: route.fulfill(path=str(AXE_JS), content_type="text/javascript"),
+    )
+    return ctx, page
+
+
+def test_party_views_pass_axe(serve: Any, axe_page: Any) -> None:
+    """The host's invite dialog with invites in it, the join page of a player invite and of a
+    spectator invite, and the table as the host, a player (mid-round, action sent) and a
+    spectator see it: no serious or critical violation at either width."""
+    base = serve()
+    host, problems = axe_page
+    start_game(host, base, "Mara", "fighter")
+    player_link = make_invite(host, "player")
+    spectator_link = make_invite(host, "spectator")
+    assert_accessible(host, "the invite dialog with two invites")
+    host.click("#invite-close")
+
+    contexts = []
+    try:
+        ctx, player = axe_context_page(host.context.browser, host.viewport_size)
+        contexts.append(ctx)
+        player.goto(player_link)
+        expect(player.locator("#start-heading")).to_have_text("Join the table")
+        assert_accessible(player, "the join page of a player invite")
+        join_as_player(player, player_link, "Odo", "rogue")
+
+        ctx, spectator = axe_context_page(host.context.browser, host.viewport_size)
+        contexts.append(ctx)
+        spectator.goto(spectator_link)
+        expect(spectator.locator("#spectate-form")).to_be_visible()
+        assert_accessible(spectator, "the join page of a spectator invite")
+        join_as_spectator(spectator, spectator_link, "Sam")
+
+        act(player, "I keep watch by the well")
+        expect(host.locator("#round-status")).to_contain_text("waiting for you")
+        assert_accessible(host, "the host's table, a round open")
+        assert_accessible(player, "a player's table, their action sent")
+        expect(spectator.locator("#seats .seat")).to_have_count(3)
+        assert_accessible(spectator, "a spectator's table")
+    finally:
+        for ctx in contexts:
+            ctx.close()
+    assert problems.items == []

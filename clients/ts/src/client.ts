@@ -5,6 +5,12 @@
 //   npx tsx src/client.ts "look around" "take the bread"
 //   npx tsx src/client.ts --interactive
 //   npx tsx src/client.ts --server http://127.0.0.1:8000 --game GAME_ID "go west"
+//   npx tsx src/client.ts --invite http://127.0.0.1:8000/join/TOKEN "I keep watch"
+//   npx tsx src/client.ts --invite URL --spectator --name Sam --watch 2
+//
+// With --invite the client takes a seat at a party's table (a player with --name/--class,
+// or a spectator), then each message is this seat's action for a round; the round's
+// narration is read from the table stream, which it follows from before the first action.
 //
 // With BRAINTRUST_API_KEY set, the conversation is one root span `client_conversation`;
 // each message is a `client_turn` span exported in the `x-bt-parent-span` header, so the
@@ -16,6 +22,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { initLogger, type Logger, type Span } from "braintrust";
 import { ClientError, GameClient, type TurnResult } from "./game.js";
+import { PartyClient } from "./party.js";
 
 const DEFAULT_SERVER = "http://127.0.0.1:5000";
 const DEFAULT_PROJECT = "game-master";
@@ -23,7 +30,7 @@ const DEFAULT_PROJECT = "game-master";
 const FLUSH_DEADLINE_MS = 10_000;
 
 const USAGE = `usage: client.ts [-h] [--interactive] [--server URL] [--game ID] [--name NAME]
-                 [--class CLASS] [messages ...]
+                 [--class CLASS] [--invite URL [--spectator] [--watch N]] [messages ...]
 
 Play Game Master from the terminal.
 
@@ -32,7 +39,10 @@ Play Game Master from the terminal.
   --server URL      the Game Master URL (default ${DEFAULT_SERVER})
   --game ID         continue this game id
   --name NAME       character name for a new game (default Wren)
-  --class CLASS     character class (default rogue)`;
+  --class CLASS     character class (default rogue)
+  --invite URL      join a party's table with this invite link; messages are actions
+  --spectator       join the table as a spectator (with --name), who only reads
+  --watch N         after the messages, print the next N rounds told at the table`;
 
 interface Options {
   messages: string[];
@@ -41,6 +51,9 @@ interface Options {
   game?: string;
   name: string;
   cls: string;
+  invite?: string;
+  spectator: boolean;
+  watch: number;
 }
 
 interface Turn extends Omit<TurnResult, "turn_id"> {
@@ -61,6 +74,9 @@ function parseOptions(argv: string[]): Options | number {
         game: { type: "string" },
         name: { type: "string", default: "Wren" },
         class: { type: "string", default: "rogue" },
+        invite: { type: "string" },
+        spectator: { type: "boolean", default: false },
+        watch: { type: "string", default: "0" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -73,7 +89,16 @@ function parseOptions(argv: string[]): Options | number {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length === 0 && !values.interactive) {
+  const watch = Number(values.watch);
+  if (!Number.isInteger(watch) || watch < 0) {
+    console.error(`${USAGE}\nerror: --watch takes a number of rounds`);
+    return 2;
+  }
+  if (values.spectator && !values.invite) {
+    console.error(`${USAGE}\nerror: --spectator needs --invite`);
+    return 2;
+  }
+  if (positionals.length === 0 && !values.interactive && watch === 0) {
     console.error(`${USAGE}\nerror: give messages to play, or --interactive`);
     return 2;
   }
@@ -84,6 +109,9 @@ function parseOptions(argv: string[]): Options | number {
     game: values.game,
     name: values.name,
     cls: values.class,
+    invite: values.invite,
+    spectator: values.spectator,
+    watch,
   };
 }
 
@@ -145,6 +173,7 @@ function describe(exc: unknown): string {
 
 /** Create or continue a game and play the given (or typed) messages; the exit code. */
 async function run(opts: Options): Promise<number> {
+  if (opts.invite) return runParty(opts, opts.invite);
   const logger = setupTracing();
   const client = new GameClient(opts.server, process.stdout);
   let gameId: string;
@@ -206,6 +235,84 @@ async function run(opts: Options): Promise<number> {
   } else {
     await conversation();
   }
+  await flushTracing(logger);
+  return status;
+}
+
+/** Join a party's table with an invite and act in its rounds (or watch); the exit code. */
+async function runParty(opts: Options, invite: string): Promise<number> {
+  const logger = setupTracing();
+  let party: PartyClient;
+  try {
+    party = await PartyClient.join(
+      invite,
+      opts.spectator ? { name: opts.name } : { character: { name: opts.name, class: opts.cls } },
+      process.stdout,
+    );
+  } catch (exc) {
+    console.error(`error: ${describe(exc)}`);
+    return 1;
+  }
+  const { gameId, role, playerId } = party.seat;
+  console.error(`seated at game ${gameId} on ${party.server} as ${role} ${opts.name}\n`);
+  party.open(); // follow the table before acting: a round our action completes is not missed
+  const rounds: Turn[] = [];
+  let status = 0;
+
+  // One action as a client_turn span (when traced) whose export is the action's parent.
+  const actOne = async (message: string, span?: Span): Promise<boolean> => {
+    const parent = span ? await span.export() : undefined;
+    try {
+      if (message) await party.act(message, parent);
+      const told = await party.nextRound();
+      rounds.push({ message, narration: told.narration, tools: told.tools, turn_id: told.turn_id });
+      span?.log({ output: told.narration, metadata: { turn_id: told.turn_id } });
+      return true;
+    } catch (exc) {
+      console.error(`error: ${describe(exc)}`);
+      span?.log({ error: describe(exc) });
+      return false;
+    }
+  };
+
+  const table = async (root?: Span): Promise<void> => {
+    const steps: AsyncIterable<string> = (async function* () {
+      yield* messages(opts);
+      for (let i = 0; i < opts.watch; i++) yield ""; // "": no action, read the next round
+    })();
+    for await (const message of steps) {
+      if (message && role === "spectator") {
+        console.error("error: a spectator reads and never acts");
+        status = 1;
+        break;
+      }
+      const ok = root
+        ? await root.traced((span) => actOne(message, span), {
+            name: "client_turn",
+            event: { input: message },
+          })
+        : await actOne(message);
+      if (!ok) {
+        status = 1;
+        break;
+      }
+    }
+    root?.log({
+      input: { messages: rounds.map((t) => t.message) },
+      output: { game_id: gameId, player_id: playerId, turns: rounds, total_turns: rounds.length },
+    });
+  };
+
+  if (logger) {
+    await logger.traced(table, {
+      name: "client_conversation",
+      type: "task",
+      event: { metadata: { game_id: gameId, player_id: playerId, server: party.server } },
+    });
+  } else {
+    await table();
+  }
+  await party.close();
   await flushTracing(logger);
   return status;
 }
