@@ -201,6 +201,10 @@ class PartyUseCases:
         if not self.store.revoke_invite(game_id, credential_hash(token)):
             raise InviteNotFound("This game has no such invite.")
 
+    def invite_role(self, token: str) -> str:
+        """What a live invite seats ("player" or "spectator"); InviteNotFound otherwise."""
+        return self.store.live_invite(credential_hash(token))[1]
+
     def join(self, token: str, payload: Any, browser: str | None) -> Joined:
         """Take a seat with an invite: a player brings a character (as in a new game), a
         spectator a name. InviteNotFound, SeatsFull, InvalidInput."""

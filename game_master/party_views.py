@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from flask import Response, jsonify, render_template, request, session
 
 from .errors import InviteNotFound, RoundClosed
-from .party import credential_hash
 from .store import TableEvent
 from .web import (
     bp,
@@ -54,7 +53,7 @@ def join_page(token: str) -> str | tuple[str, int]:
     opens on what the invite asks for (a character for a player, a name for a spectator). A
     revoked or expired invite is a 404 page saying so."""
     try:
-        _, role = service().party.store.live_invite(credential_hash(check_token(token)))
+        role = service().party.invite_role(check_token(token))
     except InviteNotFound:
         return render_template("invite_gone.html", offline=service().offline), 404
     return page(invite={"token": token, "role": role})

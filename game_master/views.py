@@ -54,7 +54,7 @@ class GameViews:
             "location": state["location"],
             "inventory": state["inventory"],
             # The party's sheets in seat order (the host's character is the state's own).
-            "party": self.party(game.id),
+            "party": self.party(game.id, game.state),
             # The active line's newest turns, oldest first; older ones page in.
             "turns": self.turns(game.id, turns),
             # "Story so far": one summary per closed chapter of the active line.
@@ -66,12 +66,18 @@ class GameViews:
             },
         }
 
-    def party(self, game_id: str) -> list[dict[str, Any]]:
+    def party(self, game_id: str, state: rules.GameState | None = None) -> list[dict[str, Any]]:
         """Every seat's sheet as the page shows it: player id, role, character (a
-        spectator has none); a game without seats has an empty party."""
+        spectator has none), read from the game state where it lives (hit points change in
+        play), else as the seat brought it; a game without seats has an empty party."""
+        live: dict[str, dict[str, Any]] = {}
+        if state is not None:
+            for sheet in (state.character.to_dict(), *state.companions):
+                live[str(sheet.get("name", "")).casefold()] = sheet
         sheets = []
         for seat in self.store.seats(game_id):
-            character = seat.character or {}
+            brought = seat.character or {}
+            character = live.get(str(brought.get("name", "")).casefold(), brought)
             sheets.append(
                 {
                     "player_id": seat.player_id,

@@ -100,6 +100,8 @@ SCHEMAS: dict[str, Schema] = {
         ["character", "location", "inventory"],
         {
             "character": ref("Character"),
+            # Party play: the other seated characters' sheets (a solo game: []).
+            "companions": {"type": "array", "items": ref("Character")},
             "location": ref("Location"),
             "inventory": {"type": "array", "items": ref("Item")},
             "outcome": nullable(STRING),

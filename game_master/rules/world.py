@@ -219,9 +219,11 @@ def use_item(state: GameState, scenario: Scenario, item: str) -> dict[str, Any]:
 
 
 def public_state(state: GameState, scenario: Scenario) -> dict[str, Any]:
-    """The state the page shows: character, location, inventory, a fight, outcome."""
+    """The state the page shows: character, the other seated characters' sheets (party
+    play), location, inventory, a fight, outcome."""
     return {
         "character": state.character.to_dict(),
+        "companions": [dict(sheet) for sheet in state.companions],
         "location": describe_location(state, scenario),
         "inventory": [
             {"id": i, "name": scenario.items[i].name, "description": scenario.items[i].description}

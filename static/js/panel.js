@@ -39,20 +39,44 @@ const ui = {
 /** Draw the sheet from a game state ({character, location, inventory, outcome}). */
 export function renderState(value) {
   if (!value || typeof value !== "object") return;
-  if (value.character) renderCharacter(value.character);
+  const own = ownSheet(value);
+  if (own) renderCharacter(own);
   if (value.location) renderLocation(value.location);
   if (Array.isArray(value.inventory)) renderInventory(value.inventory);
   state.setGameState(value);
   if (value.outcome === "won" || value.outcome === "dead") state.setOutcome(value.outcome);
 }
 
+/** This browser's character: a seated player's own sheet among the companions, else the
+ * state's character (the host's, or a solo game's). */
+function ownSheet(value) {
+  const mine = state.myCharacter;
+  if (mine && Array.isArray(value.companions)) {
+    const found = value.companions.find((c) => c && c.name === mine);
+    if (found) return found;
+  }
+  return value.character;
+}
+
 /** Keep the sheet live while tools run, before the turn's state event arrives. */
 export function applyToolResult(call) {
   const r = call && call.result;
   if (!r || typeof r !== "object" || call.is_error) return;
+  if (!aboutShownCharacter(call)) return; // another seat's character (party play)
   if (Number.isInteger(r.hp) && Number.isInteger(r.max_hp)) renderHp(r.hp, r.max_hp);
   if (Array.isArray(r.conditions)) renderConditions(r.conditions);
   if (r.name && r.description && r.exits && typeof r.exits === "object") renderLocation(r);
+}
+
+/** Whether a tool call acts on the character this panel shows: a call naming no
+ * character acts on the state's own (the host's). */
+function aboutShownCharacter(call) {
+  const host = state.game && state.game.state && state.game.state.character;
+  const hostName = host && typeof host.name === "string" ? host.name : null;
+  const named = call.input && typeof call.input.character === "string" ? call.input.character : null;
+  const target = named || hostName;
+  const shown = state.myCharacter || hostName;
+  return !target || !shown || target.toLowerCase() === shown.toLowerCase();
 }
 
 function renderHp(hp, maxHp) {

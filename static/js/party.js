@@ -6,6 +6,7 @@
 import { api, gamePath } from "./api.js";
 import { $, clear, el, stored } from "./dom.js";
 import { joinedSeat, showInviteButton } from "./invite.js";
+import { renderState } from "./panel.js";
 import * as state from "./state.js";
 import { hideGameError, showGameError, useComposerFor } from "./turn.js";
 
@@ -120,6 +121,12 @@ function renderSeats(t) {
     dot.setAttribute("aria-hidden", "true");
     const name = el("span", "seat-name", seat.character_name || seat.name || "Someone");
     li.append(dot, name);
+    const sheet = sheetOf(t, seat.player_id);
+    if (sheet) {
+      // The party's sheets: each character's class, level and hit points as they are now.
+      const hp = `HP ${sheet.hp}/${sheet.max_hp}`;
+      li.append(" ", el("span", "seat-sheet", `${sheet.class} ${sheet.level} \u00b7 ${hp}`));
+    }
     const tags = [mine ? "you" : "", seat.role !== "player" ? seat.role : ""].filter(Boolean);
     // Spaces between the parts, so the seat reads "Odo (you) acted", not "Odoacted".
     if (tags.length) li.append(" ", el("span", "seat-tag", tags.join(", ")));
@@ -129,6 +136,14 @@ function renderSeats(t) {
     li.append(" ", el("span", "seat-state", what));
     ui.seats.appendChild(li);
   }
+}
+
+/** A seat's character sheet from the game's party (null for a spectator or an old game). */
+function sheetOf(t, playerId) {
+  const party = t.game && Array.isArray(t.game.party) ? t.game.party : [];
+  const entry = party.find((p) => p && p.player_id === playerId);
+  const c = entry && entry.character;
+  return c && Number.isInteger(c.hp) && Number.isInteger(c.max_hp) ? c : null;
 }
 
 /** Who the open round still waits for (acting seats that have not acted). */
@@ -309,6 +324,13 @@ export function applyParty(t, party) {
   t.me = mySeat(party, t.game);
   t.seats = Array.isArray(party.seats) ? party.seats : [];
   t.round = roundFrom(party.round);
+  // A seated player's side panel shows their own character, not the host's.
+  const own = t.me.role === "player" ? sheetOf(t, t.me.player_id) : null;
+  const name = own ? own.name : null;
+  if (name !== state.myCharacter) {
+    state.setMyCharacter(name);
+    if (state.game && state.game.state) renderState(state.game.state);
+  }
 }
 
 export function initParty() {

@@ -12,6 +12,8 @@ export let working = false;
 export let outcome = null;
 /** The shown turns of the active line, oldest first; each knows its story entry (.li). */
 export let turns = [];
+/** In a party game, the name of this browser's own character (null: the state's own). */
+export let myCharacter = null;
 /** The turn number to page back from ("Earlier turns"), or null when all are shown. */
 export let nextBefore = null;
 
@@ -40,12 +42,20 @@ export function latestTurn() {
  * yet. A stream or call of the game shown before sees that ``game`` is no longer its own. */
 export function setGame(value) {
   game = value;
+  myCharacter = null;
   busy = false;
   working = false;
   outcome = null;
   turns = [];
   nextBefore = null;
   changed("game");
+}
+
+/** Whose sheet the side panel shows (a seated player's own character, not the host's). */
+export function setMyCharacter(name) {
+  if (name === myCharacter) return;
+  myCharacter = name;
+  changed("me");
 }
 
 /** The game's state after a turn or a tool (the sheet follows it). */

@@ -40,6 +40,7 @@ export const TABLE_HANDLERS = {
     const seat = t.seats.find((s) => s.player_id === data.player_id);
     if (data.joined || data.left || !seat) {
       refreshParty(t); // a seat came or went: the server's list is the truth
+      refreshSheets(t); // and a new seat brings a character sheet
       return;
     }
     if (typeof data.online === "boolean") seat.online = data.online;
@@ -111,6 +112,16 @@ export const TABLE_HANDLERS = {
 async function resolveAgain(t) {
   await refreshParty(t);
   if (t.round && t.me.role === "host") resolveNow();
+}
+
+/** Read the party's sheets again (a seat joined): only ``game.party``, the story stays. */
+async function refreshSheets(t) {
+  try {
+    const fresh = await api("GET", gamePath(t.game.id));
+    if (currentTable() !== t) return;
+    t.game.party = fresh.party;
+    render();
+  } catch (_) { /* the next round's redraw reads them */ }
 }
 
 /** Read the game again and draw it (after a round, or a change of line); the table stays. */

@@ -89,6 +89,12 @@ def test_three_browsers_play_two_rounds(serve: Any, new_page: Any, window: Any) 
         expect(seats).to_have_count(3)
         expect(seats.filter(has_text="Mara")).to_contain_text("host")
         expect(seats.filter(has_text="Sam")).to_contain_text("spectator")
+        # The party's sheets: each character's class, level and hit points.
+        expect(seats.filter(has_text="Odo")).to_contain_text(re.compile(r"rogue 1 · HP \d+/\d+"))
+        expect(seats.filter(has_text="Mara")).to_contain_text(re.compile(r"fighter 1 · HP"))
+    # Each player's side panel shows their own character; a spectator sees the host's.
+    for page, name in ((host, "Mara"), (player, "Odo"), (spectator, "Mara")):
+        expect(page.locator("#char-name")).to_have_text(name)
     expect(host.locator("#table-panel")).to_be_visible()
     # Only the host invites; a spectator reads and has no action box.
     expect(host.locator("#invite-button")).to_be_visible()

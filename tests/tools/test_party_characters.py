@@ -47,3 +47,18 @@ def test_a_tool_acts_on_the_character_it_names(app: Flask) -> None:
     assert execute_tool(store, gid, scenario, "get_character", {}).result["name"] == "Mara"
     refused = execute_tool(store, gid, scenario, "change_hp", {"amount": -1, "character": "Zed"})
     assert refused.is_error and refused.result["error"]["code"] == "unknown_character"
+
+
+def test_the_party_sheet_shows_hit_points_as_they_are_in_play(app: Flask) -> None:
+    """A companion hurt in play: the game JSON's party shows the hurt sheet (read from the
+    game state), not the one the player brought when they joined."""
+    gid, svc = party_game(app)
+    store = svc.store  # type: ignore[attr-defined]
+    scenario = svc.scenario_of(store.get_game(gid).scenario)  # type: ignore[attr-defined]
+    joined = store.read_state(gid).companions[0]["hp"]
+    execute_tool(store, gid, scenario, "change_hp", {"amount": -3, "character": "Odo"})
+    game = app.test_client().get(f"/api/games/{gid}")
+    assert game.status_code == 200, game.get_data(as_text=True)
+    sheets = {p["character"]["name"]: p["character"] for p in game.get_json()["party"]}
+    assert sheets["Odo"]["hp"] == joined - 3
+    assert sheets["Mara"]["hp"] == sheets["Mara"]["max_hp"]
