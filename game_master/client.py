@@ -174,7 +174,13 @@ class PartyClient:
         """This seat's action for the open round: ``{round, waiting_for}``."""
         headers = {"x-bt-parent-span": parent} if parent else {}
         url = f"{self.server}/api/games/{self.game_id}/actions"
-        resp = self.session.post(url, json={"message": message}, headers=headers, timeout=30)
+        try:
+            resp = self.session.post(url, json={"message": message}, headers=headers, timeout=30)
+        except requests.ConnectionError:
+            # A kept-alive connection the server closed just as it was reused (seen in
+            # bench.party: a seat that thinks longer than gunicorn's keepalive). An action
+            # replaces this seat's earlier one for the round, so sending it again is safe.
+            resp = self.session.post(url, json={"message": message}, headers=headers, timeout=30)
         return self._answer(resp, 202)
 
     def resolve(self, number: int) -> None:
