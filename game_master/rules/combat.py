@@ -24,7 +24,7 @@ from .naming import best
 from .places import exit_named, foes_at, guard_of, refuse_guarded, step, thing_name
 from .refusals import refuse
 from .scenario import Scenario
-from .state import PC, GameState, require_able, require_playing
+from .state import COMPANION, PC, GameState, require_able, require_playing
 from .weapons import attack_bonus, choose, roll_damage
 
 DEATH_SAVE_DC = 10
@@ -94,11 +94,19 @@ def start_fight(state: GameState, scenario: Scenario) -> list[dict[str, Any]]:
     rolls = [
         (PC, char.name, state.rng().randint(1, 20) + ability_modifier(char.abilities["dexterity"]))
     ]
+    # Party play: every other seated character standing rolls too (the party shares a
+    # place); the foes still act on the rules' turns against the state's own character.
+    for sheet in state.companions:
+        if int(sheet.get("hp") or 0) > 0:
+            dex = ability_modifier(int(sheet.get("abilities", {}).get("dexterity", 10)))
+            rolls.append(
+                (COMPANION + sheet["name"], sheet["name"], state.rng().randint(1, 20) + dex)
+            )
     for foe in foes_at(state, scenario, state.location):
         npc = scenario.npcs[foe]
         rolls.append((foe, npc.name, state.rng().randint(1, 20) + npc.stats.initiative))
-    # Highest first; the character wins a tie.
-    order = sorted(rolls, key=lambda r: (-r[2], r[0] != PC))
+    # Highest first; the characters win a tie (the state's own first).
+    order = sorted(rolls, key=lambda r: (-r[2], r[0] != PC, not r[0].startswith(COMPANION)))
     state.fight = {"round": 1, "order": [{"id": i, "initiative": n} for i, _, n in order]}
     return [{"id": i, "name": name, "initiative": n} for i, name, n in order]
 
@@ -121,6 +129,8 @@ def foe_turns(state: GameState, scenario: Scenario, *, before_pc: bool) -> list[
     for foe in acting:
         if state.fight is None or state.character.down or state.outcome:
             break
+        if foe.startswith(COMPANION):
+            continue  # a companion acts on their player's turn, through the tools
         if not state.defeated(foe):
             turns.append(foe_attack(state, scenario, foe))
     return turns
@@ -283,12 +293,17 @@ def fight_view(state: GameState, scenario: Scenario) -> dict[str, Any] | None:
     """The fight as the page and the model see it: round, and each foe's health."""
     if state.fight is None:
         return None
-    foes = [e["id"] for e in state.fight["order"] if e["id"] != PC]
+    ids = [e["id"] for e in state.fight["order"]]
+    foes = [i for i in ids if i != PC and not i.startswith(COMPANION)]
     return {
         "round": state.fight["round"],
         "order": [
-            scenario.npcs[e["id"]].name if e["id"] != PC else state.character.name
-            for e in state.fight["order"]
+            state.character.name
+            if i == PC
+            else i[len(COMPANION) :]
+            if i.startswith(COMPANION)
+            else scenario.npcs[i].name
+            for i in ids
         ],  # fmt: skip
         "foes": [
             {

@@ -22,7 +22,8 @@ from .character import (
 from .refusals import refuse
 from .scenario import Scenario
 
-PC = "pc"  # the player character's place in a fight's order (one hero; a party would add ids)
+PC = "pc"  # the player character's place in a fight's order (the state's own character)
+COMPANION = "pc:"  # + a companion's name: a party's other characters in a fight's order
 
 
 @dataclass

@@ -220,3 +220,25 @@ def test_attacks_that_cannot_be_made_are_refused(
     err = refused(code, rules.attack, state, KEEP, target, weapon)
     assert facts is None or facts.items() <= err.facts.items()
     assert state.fight is None and state.rolls == 0
+
+
+def test_a_party_fights_together_every_character_in_the_initiative_order() -> None:
+    """Ada's companion Odo (DEX 16) rolls initiative too: the order is troll 20, Odo 15 + 3,
+    Ada 5 + 1; the troll attacks on its turn and Odo, who acts through his player's own
+    tool calls, is never taken for a foe; the fight's view names all three in order and
+    lists only the troll as a foe."""
+    from game_master.rules.party import add_companion
+
+    state = hero("fighter", "mace")
+    odo = rules.new_game_state("Odo", "rogue", KEEP, seed=2).character.to_dict()
+    odo["abilities"]["dexterity"] = 16
+    add_companion(state, odo)
+    script(state, 5, 15, 18, 2, 9, 2, 2)  # init Ada 5, Odo 15, troll 18; troll misses (2);
+    # Ada hits (9 + 5) for 2 + 3; the troll's next d20 2 misses
+    result = rules.attack(state, KEEP, "troll")
+    assert [e["name"] for e in result["initiative"]] == ["The troll", "Odo", "Ada"]
+    assert [e["initiative"] for e in result["initiative"]] == [18 + 2, 15 + 3, 5 + 1]
+    assert len(result["foe_turns"]) == 2 and all(t["foe"] == "troll" for t in result["foe_turns"])
+    view = result["fight"]
+    assert view["order"] == ["The troll", "Odo", "Ada"]
+    assert [f["id"] for f in view["foes"]] == ["troll"]
