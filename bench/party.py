@@ -20,7 +20,7 @@ One JSON line on stdout:
 seats each party's players on both in turn, so every round's events cross instances through
 PostgreSQL LISTEN/NOTIFY.
 
-Needs PostgreSQL (GM_TEST_PG_URL). The lead runs the full figure on a quiet machine.
+Needs PostgreSQL (GM_TEST_PG_URL); figures in the README.
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-import psycopg
 import requests
 
 from game_master.client import PartyClient
-from game_master.testing import PG_URL, Gunicorn
+from game_master.testing import Gunicorn
 
 from .__main__ import log, pct
+from .hosts import private_database
 
 
 class Seat(threading.Thread):
@@ -150,15 +150,6 @@ def solo_first_text(url: str, model_ms: float, n: int) -> list[float]:
     return values
 
 
-def fresh_schema() -> str:
-    """A PostgreSQL URL on a new private schema."""
-    schema = f"gm_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -178,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="gm-bench-party-"))
     env = {
-        "DATABASE_URL": args.database_url or fresh_schema(),
+        "DATABASE_URL": args.database_url or private_database(),
         "GM_OFFLINE_FIRST_TOKEN_MS": str(args.model_ms),
         "GM_OFFLINE_TOKENS_PER_S": "0",
         "GM_SSE_HEARTBEAT_S": "30",
